@@ -10,8 +10,9 @@ namespace NanoPose.Bench.LayoutStudy;
 /// load (the copy is timed: it is what this layout costs). A register tile is 4 output channels × 4 output
 /// vectors (16 accumulators); the 4 vectors are the next 4 "vector positions" of the image in raster order, so
 /// a tile may span two rows and no width is wasted (64×48 has 3 Vector512s per row). Tails repeat the last
-/// position or channel. Needs width ≥ one vector. Direct beats im2col + <see cref="NchwConv1x1"/> here (see the
-/// study report): im2col writes and re-reads 9× the input, 18 MB for 32 channels at 128×128.
+/// position or channel. Needs width ≥ one vector. Kept over im2col + <see cref="NchwConv1x1"/>, which measured
+/// about 2× slower on both study shapes with Vector512: im2col writes and re-reads 9× the input (18 MB for
+/// 32 channels at 128×128).
 /// </summary>
 public static class NchwConv3x3
 {
@@ -125,19 +126,9 @@ public static class NchwConv3x3
             // Three rows were consumed; skip the rest of this padded plane to the next input channel.
             row = ref Unsafe.Add(ref row, g.PaddedPlane - 3 * stride);
         }
-        Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c0 * g.Plane), o0, o1, o2, o3, a00, a01, a02, a03);
-        Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c1 * g.Plane), o0, o1, o2, o3, a10, a11, a12, a13);
-        Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c2 * g.Plane), o0, o1, o2, o3, a20, a21, a22, a23);
-        Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c3 * g.Plane), o0, o1, o2, o3, a30, a31, a32, a33);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Store4<TOps, TVec>(ref float plane, nint o0, nint o1, nint o2, nint o3, TVec v0, TVec v1, TVec v2, TVec v3)
-        where TOps : struct, IVec<TVec> where TVec : struct
-    {
-        TOps.Store(TOps.Max(v0, TOps.Zero), ref Unsafe.Add(ref plane, o0));
-        TOps.Store(TOps.Max(v1, TOps.Zero), ref Unsafe.Add(ref plane, o1));
-        TOps.Store(TOps.Max(v2, TOps.Zero), ref Unsafe.Add(ref plane, o2));
-        TOps.Store(TOps.Max(v3, TOps.Zero), ref Unsafe.Add(ref plane, o3));
+        NchwConv1x1.Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c0 * g.Plane), o0, o1, o2, o3, a00, a01, a02, a03);
+        NchwConv1x1.Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c1 * g.Plane), o0, o1, o2, o3, a10, a11, a12, a13);
+        NchwConv1x1.Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c2 * g.Plane), o0, o1, o2, o3, a20, a21, a22, a23);
+        NchwConv1x1.Store4<TOps, TVec>(ref Unsafe.Add(ref output, (nint)c3 * g.Plane), o0, o1, o2, o3, a30, a31, a32, a33);
     }
 }

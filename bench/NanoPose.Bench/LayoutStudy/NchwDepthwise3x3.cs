@@ -40,9 +40,9 @@ public static class NchwDepthwise3x3
             NchwConv3x3.PadPlane(input.Slice(c * plane, plane), padded, height, width);
             var k = new Kernel<TOps, TVec>(weights.Slice(c * 9, 9), bias[c]);
             if (width >= TOps.Count)
-                SweepRows<TOps, TVec>(padded, output.Slice(c * plane, plane), in k, height, width);
+                SweepRows<TOps, TVec>(padded, output.Slice(c * plane, plane), k, height, width);
             else
-                SweepFlat<TOps, TVec>(padded, flat, output.Slice(c * plane, plane), in k, height, width);
+                SweepFlat<TOps, TVec>(padded, flat, output.Slice(c * plane, plane), k, height, width);
         }
     }
 
@@ -60,7 +60,7 @@ public static class NchwDepthwise3x3
         }
     }
 
-    static void SweepRows<TOps, TVec>(ReadOnlySpan<float> padded, Span<float> output, in Kernel<TOps, TVec> k, int height, int width)
+    static void SweepRows<TOps, TVec>(ReadOnlySpan<float> padded, Span<float> output, Kernel<TOps, TVec> k, int height, int width)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
         int n = TOps.Count, stride = width + 2;
@@ -77,7 +77,7 @@ public static class NchwDepthwise3x3
             }
     }
 
-    static void SweepFlat<TOps, TVec>(ReadOnlySpan<float> padded, Span<float> flat, Span<float> output, in Kernel<TOps, TVec> k, int height, int width)
+    static void SweepFlat<TOps, TVec>(ReadOnlySpan<float> padded, Span<float> flat, Span<float> output, Kernel<TOps, TVec> k, int height, int width)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
         int n = TOps.Count, stride = width + 2;
