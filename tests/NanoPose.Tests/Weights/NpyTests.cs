@@ -69,6 +69,20 @@ public class NpyTests
         Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Npy.Parse(truncated, "t.npy")).Message);
     }
 
+    [Fact]
+    public void CorruptedHeadersGiveFormatErrorsNotCrashes()
+    {
+        byte[] original = Npy.Encode([2, 3], [1f, 2f, 3f, 4f, 5f, 6f]);
+        for (int i = 0; i < original.Length - 24; i++)
+            foreach (byte pattern in new byte[] { 0xFF, 0x01, 0x20 })
+            {
+                byte[] bytes = (byte[])original.Clone();
+                bytes[i] ^= pattern;
+                try { Npy.Parse(bytes, "corrupt.npy"); }   // e.g. a flipped padding byte still reads
+                catch (InvalidDataException e) { Assert.StartsWith("corrupt.npy: ", e.Message); }
+            }
+    }
+
     [Theory]
     [InlineData("golden/litehrnet/litehrnet_18_coco_256x192_input.npy", NpyDType.Float32, new[] { 1, 3, 256, 192 })]
     [InlineData("golden/bottomup/bu_785_heatmaps.npy", NpyDType.Float16, null)]

@@ -100,7 +100,8 @@ public static class TorchCheckpoint
     {
         var buffer = new byte[entry.Length];
         using var stream = entry.Open();
-        stream.ReadExactly(buffer);
+        int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (read < buffer.Length) throw new CheckpointException(source, $"zip entry '{entry.FullName}' holds {read} bytes, {entry.Length} declared (truncated?)");
         if (stream.ReadByte() >= 0) throw new CheckpointException(source, $"zip entry '{entry.FullName}' holds more than its declared {entry.Length} bytes");
         return buffer;
     }
