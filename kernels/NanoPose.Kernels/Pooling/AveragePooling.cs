@@ -13,9 +13,10 @@ namespace NanoPose.Kernels.Pooling;
 /// of the cross-resolution weighting land straight in their concat.
 /// <para>
 /// Bins are PyTorch's: output cell i of n over an input length L covers [floor(i·L/n), ceil((i+1)·L/n)); bins
-/// overlap when n does not divide L. The reference sums in double and divides once (the mean to within one
-/// rounding); the vector bodies sum in float in row-major order. PyTorch sums in float too (sum / kh / kw per cell,
-/// a cascaded mean for the global case), so any of them differ from it in the last bits only.
+/// overlap when n does not divide L. Each cell is PyTorch 1.13's CPU arithmetic (checked bit for bit against torch
+/// 1.13.1): a float sum in row-major order, then sum / kh / kw (two divisions). The vector bodies keep that order per
+/// lane, so every width is bit-identical to the reference. Exception: PyTorch computes a 1×1 output as
+/// <c>mean()</c>, whose cascaded sum differs from this one in the last bits.
 /// </para>
 /// </summary>
 public static class AveragePooling
@@ -41,11 +42,11 @@ public static class AveragePooling
         }
     }
 
-    /// <summary>The global mean, summed in double.</summary>
+    /// <summary>The global mean: the adaptive reference with one cell.</summary>
     public static void GlobalReference(ReadOnlySpan<float> input, Nhwc inputView, Span<float> output) =>
         AdaptiveReference(input, inputView, output, new Nhwc(1, 1, inputView.Channels));
 
-    /// <summary>The definition: each bin's mean, summed in double.</summary>
+    /// <summary>The definition: each bin's float sum in row-major order, divided by its height, then by its width.</summary>
     public static void AdaptiveReference(ReadOnlySpan<float> input, Nhwc inputView, Span<float> output, Nhwc outputView)
     {
         for (int i = 0; i < outputView.Height; i++)
@@ -56,11 +57,11 @@ public static class AveragePooling
                 int x0 = BinStart(j, inputView.Width, outputView.Width), x1 = BinEnd(j, inputView.Width, outputView.Width);
                 for (int c = 0; c < outputView.Channels; c++)
                 {
-                    double sum = 0;
+                    float sum = 0;
                     for (int y = y0; y < y1; y++)
                         for (int x = x0; x < x1; x++)
                             sum += input[inputView.Offset(y, x) + c];
-                    output[outputView.Offset(i, j) + c] = (float)(sum / ((y1 - y0) * (x1 - x0)));
+                    output[outputView.Offset(i, j) + c] = sum / (y1 - y0) / (x1 - x0);
                 }
             }
         }
@@ -99,7 +100,7 @@ public static class AveragePooling
             for (int j = 0; j < outputView.Width; j++)
             {
                 int x0 = BinStart(j, inputView.Width, outputView.Width), x1 = BinEnd(j, inputView.Width, outputView.Width);
-                TVec count = TOps.Splat((y1 - y0) * (x1 - x0));
+                TVec rows = TOps.Splat(y1 - y0), columns = TOps.Splat(x1 - x0);
                 ref float cell = ref Unsafe.Add(ref destination, outputView.Offset(i, j));
                 // Two channel vectors per pass over the bin (two independent add chains); the last pair may repeat a
                 // vector or overlap the previous one for the tail, which rewrites equal values.
@@ -117,8 +118,8 @@ public static class AveragePooling
                             pixel = ref Unsafe.Add(ref pixel, stride);
                         }
                     }
-                    TOps.Store(TOps.Divide(sum0, count), ref Unsafe.Add(ref cell, c0));
-                    TOps.Store(TOps.Divide(sum1, count), ref Unsafe.Add(ref cell, c1));
+                    TOps.Store(TOps.Divide(TOps.Divide(sum0, rows), columns), ref Unsafe.Add(ref cell, c0));
+                    TOps.Store(TOps.Divide(TOps.Divide(sum1, rows), columns), ref Unsafe.Add(ref cell, c1));
                     if (c1 == last) break;
                 }
             }
