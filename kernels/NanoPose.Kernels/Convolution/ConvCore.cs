@@ -1,0 +1,251 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Simd;
+
+namespace NanoPose.Kernels.Convolution;
+
+/// <summary>Register tile of the microkernel: <see cref="Rows"/> output pixels × <see cref="Vectors"/> vectors of output channels.</summary>
+internal interface ITile
+{
+    static abstract int Rows { get; }
+    static abstract int Vectors { get; }
+}
+
+internal readonly struct Tile8x2 : ITile { public static int Rows => 8; public static int Vectors => 2; }
+internal readonly struct Tile6x2 : ITile { public static int Rows => 6; public static int Vectors => 2; }
+internal readonly struct Tile8x1 : ITile { public static int Rows => 8; public static int Vectors => 1; }
+internal readonly struct Tile1x2 : ITile { public static int Rows => 1; public static int Vectors => 2; }
+internal readonly struct Tile1x1 : ITile { public static int Rows => 1; public static int Vectors => 1; }
+
+/// <summary>
+/// One group of a convolution over strided planes: element (y, x, c) of a plane is at
+/// <c>y·RowStride + x·PixelStride + c</c>. Plain NHWC views have RowStride = Width·PixelStride; a transposed-conv
+/// parity class writes every second pixel of every second row.
+/// </summary>
+internal ref struct ConvPlane
+{
+    public ref float Input;
+    public int InputHeight, InputWidth, InputRowStride, InputPixelStride, InputChannels;
+    /// <summary>Packed as <see cref="ConvPacking"/> describes, this group only.</summary>
+    public ref float Weights;
+    public int KernelHeight, KernelWidth, StrideY, StrideX, PadTop, PadLeft;
+    public ref float Output;
+    public int OutputWidth, OutputRowStride, OutputPixelStride, OutputChannels;
+    /// <summary>This group's bias, or empty.</summary>
+    public ReadOnlySpan<float> Bias;
+    /// <summary>A null ref when there is no residual.</summary>
+    public ref float Residual;
+    public int ResidualRowStride, ResidualPixelStride;
+    public Activation Activation;
+}
+
+/// <summary>
+/// The dense convolution engine behind <see cref="Conv2d"/>, <see cref="Pointwise"/> and <see cref="Deconv4x4Stride2"/>:
+/// per output row and block of NR output channels, tiles of MR pixels accumulate in registers over taps × input
+/// channels (broadcast an input scalar, multiply-add a packed weight vector), starting from the bias; the
+/// residual and activation are applied at the store. Pixels whose window is fully inside the input in x run
+/// in full tiles without bounds checks; the few border pixels run one at a time over their valid taps only.
+/// </summary>
+internal static class ConvCore
+{
+    /// <summary>32 vector registers (AVX-512 also widens the file for V128/V256; arm64) hold an 8×2 tile; 16 hold 6×2.</summary>
+    static readonly bool WideRegisterFile = Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    public static void Run(VectorWidth width, scoped ref ConvPlane plane, int rowStart, int rowEnd)
+    {
+        switch (width)
+        {
+            case VectorWidth.V128: Run<V128, Vector128<float>>(ref plane, rowStart, rowEnd); break;
+            case VectorWidth.V256: Run<V256, Vector256<float>>(ref plane, rowStart, rowEnd); break;
+            case VectorWidth.V512: Run<V512, Vector512<float>>(ref plane, rowStart, rowEnd); break;
+            default: throw new ArgumentException($"width: expected a vector width, found {width}.", nameof(width));
+        }
+    }
+
+    static void Run<TOps, TVec>(scoped ref ConvPlane plane, int rowStart, int rowEnd)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        if (ConvPacking.VectorsPerBlock(TOps.Count, plane.OutputChannels) == 1)
+            Rows<TOps, TVec, Tile8x1, Tile1x1>(ref plane, rowStart, rowEnd);
+        else if (WideRegisterFile)
+            Rows<TOps, TVec, Tile8x2, Tile1x2>(ref plane, rowStart, rowEnd);
+        else
+            Rows<TOps, TVec, Tile6x2, Tile1x2>(ref plane, rowStart, rowEnd);
+    }
+
+    static void Rows<TOps, TVec, TMain, TEdge>(scoped ref ConvPlane p, int rowStart, int rowEnd)
+        where TOps : struct, IVec<TVec> where TVec : struct where TMain : ITile where TEdge : ITile
+    {
+        int nr = TOps.Count * TMain.Vectors;
+        int cout = p.OutputChannels, kw = p.KernelWidth, sx = p.StrideX, outWidth = p.OutputWidth;
+        nint blockLength = (nint)p.KernelHeight * kw * p.InputChannels * nr;
+        // Output columns whose whole window lies inside the input in x.
+        int interiorStart = Math.Min(outWidth, ConvArguments.CeilDiv(p.PadLeft, sx));
+        int lastWindow = p.InputWidth - kw + p.PadLeft;
+        int interiorEnd = lastWindow < 0 ? interiorStart : Math.Clamp(lastWindow / sx + 1, interiorStart, outWidth);
+        bool hasResidual = !Unsafe.IsNullRef(ref p.Residual);
+        Span<float> bias = stackalloc float[2 * TOps.Count];
+        ref float biasRef = ref MemoryMarshal.GetReference(bias);
+
+        for (int oy = rowStart; oy < rowEnd; oy++)
+        {
+            int iy = oy * p.StrideY - p.PadTop;
+            int ky0 = Math.Max(0, -iy), ky1 = Math.Min(p.KernelHeight, p.InputHeight - iy);
+            ref float outputRow = ref Unsafe.Add(ref p.Output, (nint)oy * p.OutputRowStride);
+            ref float residualRow = ref hasResidual ? ref Unsafe.Add(ref p.Residual, (nint)oy * p.ResidualRowStride) : ref p.Residual;
+            for (int n0 = 0; n0 < cout; n0 += nr)
+            {
+                int lanes = Math.Min(nr, cout - n0);
+                bias.Clear();
+                if (!p.Bias.IsEmpty) p.Bias.Slice(n0, lanes).CopyTo(bias);
+                ref float weights = ref Unsafe.Add(ref p.Weights, n0 / nr * blockLength);
+                for (int ox = 0; ox < outWidth; )
+                {
+                    ref float output = ref Unsafe.Add(ref outputRow, (nint)ox * p.OutputPixelStride + n0);
+                    ref float residual = ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)ox * p.ResidualPixelStride + n0) : ref residualRow;
+                    int ix = ox * sx - p.PadLeft;
+                    if (ox >= interiorStart && ox < interiorEnd)
+                    {
+                        int valid = Math.Min(TMain.Rows, interiorEnd - ox);
+                        Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref output, ref residual, hasResidual,
+                            lanes, valid, iy, ky0, ky1, ix, 0, kw);
+                        ox += valid;
+                    }
+                    else
+                    {
+                        Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref output, ref residual, hasResidual,
+                            lanes, 1, iy, ky0, ky1, ix, Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
+                        ox++;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Computes <paramref name="valid"/> ≤ Rows adjacent output pixels (rows past <paramref name="valid"/> repeat the
+    /// last pixel and are not stored) for one block of output channels, over taps [ky0, ky1) × [kx0, kx1).
+    /// </summary>
+    static void Tile<TOps, TVec, TTile>(
+        scoped ref ConvPlane p, ref float bias, ref float weights, ref float output, ref float residual, bool hasResidual,
+        int lanes, int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1)
+        where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
+    {
+        int cin = p.InputChannels, kw = p.KernelWidth;
+        nint nr = TOps.Count * TTile.Vectors;
+        nint rowStride = p.InputRowStride, pixelStride = p.InputPixelStride, step = p.StrideX * pixelStride;
+        nint d1 = Math.Min(1, valid - 1) * step, d2 = Math.Min(2, valid - 1) * step, d3 = Math.Min(3, valid - 1) * step;
+        nint d4 = Math.Min(4, valid - 1) * step, d5 = Math.Min(5, valid - 1) * step, d6 = Math.Min(6, valid - 1) * step;
+        nint d7 = Math.Min(7, valid - 1) * step;
+
+        TVec b0 = TOps.Load(ref bias);
+        TVec b1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref bias, TOps.Count)) : TOps.Zero;
+        TVec c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
+        TVec c01 = b1, c11 = b1, c21 = b1, c31 = b1, c41 = b1, c51 = b1, c61 = b1, c71 = b1;
+
+        for (int ky = ky0; ky < ky1; ky++)
+            for (int kx = kx0; kx < kx1; kx++)
+            {
+                ref float a0 = ref Unsafe.Add(ref p.Input, (iy + ky) * rowStride + (ix + kx) * pixelStride);
+                ref float a1 = ref Unsafe.Add(ref a0, d1);
+                ref float a2 = ref Unsafe.Add(ref a0, d2);
+                ref float a3 = ref Unsafe.Add(ref a0, d3);
+                ref float a4 = ref Unsafe.Add(ref a0, d4);
+                ref float a5 = ref Unsafe.Add(ref a0, d5);
+                ref float a6 = ref Unsafe.Add(ref a0, d6);
+                ref float a7 = ref Unsafe.Add(ref a0, d7);
+                ref float w = ref Unsafe.Add(ref weights, (nint)((ky * kw + kx) * cin) * nr);
+                for (int c = 0; c < cin; c++)
+                {
+                    TVec w0 = TOps.Load(ref w);
+                    TVec w1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref w, TOps.Count)) : TOps.Zero;
+                    w = ref Unsafe.Add(ref w, nr);
+                    TVec a = TOps.Splat(Unsafe.Add(ref a0, c));
+                    c00 = TOps.MultiplyAdd(a, w0, c00);
+                    if (TTile.Vectors > 1) c01 = TOps.MultiplyAdd(a, w1, c01);
+                    if (TTile.Rows > 1)
+                    {
+                        a = TOps.Splat(Unsafe.Add(ref a1, c));
+                        c10 = TOps.MultiplyAdd(a, w0, c10);
+                        if (TTile.Vectors > 1) c11 = TOps.MultiplyAdd(a, w1, c11);
+                        a = TOps.Splat(Unsafe.Add(ref a2, c));
+                        c20 = TOps.MultiplyAdd(a, w0, c20);
+                        if (TTile.Vectors > 1) c21 = TOps.MultiplyAdd(a, w1, c21);
+                        a = TOps.Splat(Unsafe.Add(ref a3, c));
+                        c30 = TOps.MultiplyAdd(a, w0, c30);
+                        if (TTile.Vectors > 1) c31 = TOps.MultiplyAdd(a, w1, c31);
+                        a = TOps.Splat(Unsafe.Add(ref a4, c));
+                        c40 = TOps.MultiplyAdd(a, w0, c40);
+                        if (TTile.Vectors > 1) c41 = TOps.MultiplyAdd(a, w1, c41);
+                        a = TOps.Splat(Unsafe.Add(ref a5, c));
+                        c50 = TOps.MultiplyAdd(a, w0, c50);
+                        if (TTile.Vectors > 1) c51 = TOps.MultiplyAdd(a, w1, c51);
+                    }
+                    if (TTile.Rows > 6)
+                    {
+                        a = TOps.Splat(Unsafe.Add(ref a6, c));
+                        c60 = TOps.MultiplyAdd(a, w0, c60);
+                        if (TTile.Vectors > 1) c61 = TOps.MultiplyAdd(a, w1, c61);
+                        a = TOps.Splat(Unsafe.Add(ref a7, c));
+                        c70 = TOps.MultiplyAdd(a, w0, c70);
+                        if (TTile.Vectors > 1) c71 = TOps.MultiplyAdd(a, w1, c71);
+                    }
+                }
+            }
+
+        nint outStep = p.OutputPixelStride, resStep = hasResidual ? p.ResidualPixelStride : 0;
+        Activation act = p.Activation;
+        Emit<TOps, TVec, TTile>(c00, c01, ref output, ref residual, hasResidual, lanes, act);
+        if (TTile.Rows == 1) return;
+        if (valid > 1) Emit<TOps, TVec, TTile>(c10, c11, ref Unsafe.Add(ref output, outStep), ref Unsafe.Add(ref residual, resStep), hasResidual, lanes, act);
+        if (valid > 2) Emit<TOps, TVec, TTile>(c20, c21, ref Unsafe.Add(ref output, 2 * outStep), ref Unsafe.Add(ref residual, 2 * resStep), hasResidual, lanes, act);
+        if (valid > 3) Emit<TOps, TVec, TTile>(c30, c31, ref Unsafe.Add(ref output, 3 * outStep), ref Unsafe.Add(ref residual, 3 * resStep), hasResidual, lanes, act);
+        if (valid > 4) Emit<TOps, TVec, TTile>(c40, c41, ref Unsafe.Add(ref output, 4 * outStep), ref Unsafe.Add(ref residual, 4 * resStep), hasResidual, lanes, act);
+        if (valid > 5) Emit<TOps, TVec, TTile>(c50, c51, ref Unsafe.Add(ref output, 5 * outStep), ref Unsafe.Add(ref residual, 5 * resStep), hasResidual, lanes, act);
+        if (TTile.Rows <= 6) return;
+        if (valid > 6) Emit<TOps, TVec, TTile>(c60, c61, ref Unsafe.Add(ref output, 6 * outStep), ref Unsafe.Add(ref residual, 6 * resStep), hasResidual, lanes, act);
+        if (valid > 7) Emit<TOps, TVec, TTile>(c70, c71, ref Unsafe.Add(ref output, 7 * outStep), ref Unsafe.Add(ref residual, 7 * resStep), hasResidual, lanes, act);
+    }
+
+    /// <summary>Epilogue of one output pixel: + residual, activation, store of the block's valid lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Emit<TOps, TVec, TTile>(TVec x0, TVec x1, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
+        where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
+    {
+        if (lanes == TOps.Count * TTile.Vectors)
+        {
+            if (hasResidual)
+            {
+                x0 = TOps.Add(x0, TOps.Load(ref residual));
+                if (TTile.Vectors > 1) x1 = TOps.Add(x1, TOps.Load(ref Unsafe.Add(ref residual, TOps.Count)));
+            }
+            TOps.Store(Activations.Apply<TOps, TVec>(x0, act), ref output);
+            if (TTile.Vectors > 1) TOps.Store(Activations.Apply<TOps, TVec>(x1, act), ref Unsafe.Add(ref output, TOps.Count));
+            return;
+        }
+        EmitPartial<TOps, TVec>(x0, ref output, ref residual, hasResidual, Math.Min(lanes, TOps.Count), act);
+        if (TTile.Vectors > 1 && lanes > TOps.Count)
+            EmitPartial<TOps, TVec>(x1, ref Unsafe.Add(ref output, TOps.Count),
+                ref hasResidual ? ref Unsafe.Add(ref residual, TOps.Count) : ref residual, hasResidual, lanes - TOps.Count, act);
+    }
+
+    /// <summary>The channel tail: goes through a one-vector stack buffer so no lane past the tensor is touched.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void EmitPartial<TOps, TVec>(TVec x, ref float output, ref float residual, bool hasResidual, int count, Activation act)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        Span<float> lane = stackalloc float[TOps.Count];
+        if (hasResidual)
+        {
+            lane.Clear();
+            MemoryMarshal.CreateReadOnlySpan(ref residual, count).CopyTo(lane);
+            x = TOps.Add(x, TOps.Load(ref MemoryMarshal.GetReference(lane)));
+        }
+        TOps.Store(Activations.Apply<TOps, TVec>(x, act), ref MemoryMarshal.GetReference(lane));
+        lane[..count].CopyTo(MemoryMarshal.CreateSpan(ref output, count));
+    }
+}
