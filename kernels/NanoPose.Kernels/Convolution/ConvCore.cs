@@ -90,6 +90,8 @@ internal static class ConvCore
         bool hasResidual = !Unsafe.IsNullRef(ref p.Residual);
         Span<float> bias = stackalloc float[2 * TOps.Count];
         ref float biasRef = ref MemoryMarshal.GetReference(bias);
+        Span<float> tile = stackalloc float[TMain.Rows * TMain.Vectors * TOps.Count];
+        ref float tileRef = ref MemoryMarshal.GetReference(tile);
 
         for (int oy = rowStart; oy < rowEnd; oy++)
         {
@@ -111,14 +113,14 @@ internal static class ConvCore
                     if (ox >= interiorStart && ox < interiorEnd)
                     {
                         int valid = Math.Min(TMain.Rows, interiorEnd - ox);
-                        Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref output, ref residual, hasResidual,
-                            lanes, valid, iy, ky0, ky1, ix, 0, kw);
+                        Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw);
+                        EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
                         ox += valid;
                     }
                     else
                     {
-                        Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref output, ref residual, hasResidual,
-                            lanes, 1, iy, ky0, ky1, ix, Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
+                        Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix, Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
+                        EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
                         ox++;
                     }
                 }
@@ -131,8 +133,8 @@ internal static class ConvCore
     /// last pixel and are not stored) for one block of output channels, over taps [ky0, ky1) × [kx0, kx1).
     /// </summary>
     static void Tile<TOps, TVec, TTile>(
-        scoped ref ConvPlane p, ref float bias, ref float weights, ref float output, ref float residual, bool hasResidual,
-        int lanes, int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1)
+        scoped ref ConvPlane p, ref float bias, ref float weights, ref float accumulators,
+        int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
         int cin = p.InputChannels, kw = p.KernelWidth;
@@ -147,9 +149,10 @@ internal static class ConvCore
         TVec c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
         TVec c01 = b1, c11 = b1, c21 = b1, c31 = b1, c41 = b1, c51 = b1, c61 = b1, c71 = b1;
 
-        for (int ky = ky0; ky < ky1; ky++)
-            for (int kx = kx0; kx < kx1; kx++)
-            {
+        // One loop over the taps, not two nested ones.
+        int taps = Math.Max(0, ky1 - ky0) * Math.Max(0, kx1 - kx0);
+        for (int tap = 0, ky = ky0, kx = kx0; tap < taps; tap++)
+        {
                 ref float a0 = ref Unsafe.Add(ref p.Input, (iy + ky) * rowStride + (ix + kx) * pixelStride);
                 ref float a1 = ref Unsafe.Add(ref a0, d1);
                 ref float a2 = ref Unsafe.Add(ref a0, d2);
@@ -195,27 +198,67 @@ internal static class ConvCore
                         if (TTile.Vectors > 1) c71 = TOps.MultiplyAdd(a, w1, c71);
                     }
                 }
+                if (++kx == kx1)
+                {
+                    kx = kx0;
+                    ky++;
+                }
             }
 
+        int count = TOps.Count, vectors = TTile.Vectors;
+        ref float t = ref accumulators;
+        TOps.Store(c00, ref t);
+        if (TTile.Vectors > 1) TOps.Store(c01, ref Unsafe.Add(ref t, count));
+        if (TTile.Rows > 1)
+        {
+            TOps.Store(c10, ref Unsafe.Add(ref t, (1 * vectors + 0) * count));
+            TOps.Store(c20, ref Unsafe.Add(ref t, (2 * vectors + 0) * count));
+            TOps.Store(c30, ref Unsafe.Add(ref t, (3 * vectors + 0) * count));
+            TOps.Store(c40, ref Unsafe.Add(ref t, (4 * vectors + 0) * count));
+            TOps.Store(c50, ref Unsafe.Add(ref t, (5 * vectors + 0) * count));
+            if (TTile.Vectors > 1)
+            {
+                TOps.Store(c11, ref Unsafe.Add(ref t, (1 * vectors + 1) * count));
+                TOps.Store(c21, ref Unsafe.Add(ref t, (2 * vectors + 1) * count));
+                TOps.Store(c31, ref Unsafe.Add(ref t, (3 * vectors + 1) * count));
+                TOps.Store(c41, ref Unsafe.Add(ref t, (4 * vectors + 1) * count));
+                TOps.Store(c51, ref Unsafe.Add(ref t, (5 * vectors + 1) * count));
+            }
+        }
+        if (TTile.Rows > 6)
+        {
+            TOps.Store(c60, ref Unsafe.Add(ref t, (6 * vectors + 0) * count));
+            TOps.Store(c70, ref Unsafe.Add(ref t, (7 * vectors + 0) * count));
+            if (TTile.Vectors > 1)
+            {
+                TOps.Store(c61, ref Unsafe.Add(ref t, (6 * vectors + 1) * count));
+                TOps.Store(c71, ref Unsafe.Add(ref t, (7 * vectors + 1) * count));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The epilogue of a tile, kept out of <see cref="Tile"/>: its calls (Exp, the channel tail) next to live
+    /// accumulators would make the JIT spill them inside the hot loop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void EmitTile<TOps, TVec, TTile>(
+        scoped ref ConvPlane p, ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, int valid)
+        where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
+    {
         nint outStep = p.OutputPixelStride, resStep = hasResidual ? p.ResidualPixelStride : 0;
-        Activation act = p.Activation;
-        Emit<TOps, TVec, TTile>(c00, c01, ref output, ref residual, hasResidual, lanes, act);
-        if (TTile.Rows == 1) return;
-        if (valid > 1) Emit<TOps, TVec, TTile>(c10, c11, ref Unsafe.Add(ref output, outStep), ref Unsafe.Add(ref residual, resStep), hasResidual, lanes, act);
-        if (valid > 2) Emit<TOps, TVec, TTile>(c20, c21, ref Unsafe.Add(ref output, 2 * outStep), ref Unsafe.Add(ref residual, 2 * resStep), hasResidual, lanes, act);
-        if (valid > 3) Emit<TOps, TVec, TTile>(c30, c31, ref Unsafe.Add(ref output, 3 * outStep), ref Unsafe.Add(ref residual, 3 * resStep), hasResidual, lanes, act);
-        if (valid > 4) Emit<TOps, TVec, TTile>(c40, c41, ref Unsafe.Add(ref output, 4 * outStep), ref Unsafe.Add(ref residual, 4 * resStep), hasResidual, lanes, act);
-        if (valid > 5) Emit<TOps, TVec, TTile>(c50, c51, ref Unsafe.Add(ref output, 5 * outStep), ref Unsafe.Add(ref residual, 5 * resStep), hasResidual, lanes, act);
-        if (TTile.Rows <= 6) return;
-        if (valid > 6) Emit<TOps, TVec, TTile>(c60, c61, ref Unsafe.Add(ref output, 6 * outStep), ref Unsafe.Add(ref residual, 6 * resStep), hasResidual, lanes, act);
-        if (valid > 7) Emit<TOps, TVec, TTile>(c70, c71, ref Unsafe.Add(ref output, 7 * outStep), ref Unsafe.Add(ref residual, 7 * resStep), hasResidual, lanes, act);
+        for (int r = 0; r < valid; r++)
+            Emit<TOps, TVec, TTile>(ref Unsafe.Add(ref accumulators, r * TTile.Vectors * TOps.Count), ref Unsafe.Add(ref output, r * outStep),
+                ref Unsafe.Add(ref residual, r * resStep), hasResidual, lanes, p.Activation);
     }
 
     /// <summary>Epilogue of one output pixel: + residual, activation, store of the block's valid lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TOps, TVec, TTile>(TVec x0, TVec x1, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
+    static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
+        TVec x0 = TOps.Load(ref accumulators);
+        TVec x1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref accumulators, TOps.Count)) : TOps.Zero;
         if (lanes == TOps.Count * TTile.Vectors)
         {
             if (hasResidual)
