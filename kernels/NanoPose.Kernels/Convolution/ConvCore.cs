@@ -55,6 +55,9 @@ internal static class ConvCore
     /// <summary>32 vector registers (AVX-512 also widens the file for V128/V256; arm64) hold an 8×2 tile; 16 hold 6×2.</summary>
     static readonly bool WideRegisterFile = Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
 
+    /// <summary>Output columns computed for all channel blocks before moving on; a multiple of every tile's rows.</summary>
+    const int ColumnChunk = 96;
+
     public static void Run(VectorWidth width, scoped ref ConvPlane plane, int rowStart, int rowEnd)
     {
         switch (width)
@@ -99,29 +102,36 @@ internal static class ConvCore
             int ky0 = Math.Max(0, -iy), ky1 = Math.Min(p.KernelHeight, p.InputHeight - iy);
             ref float outputRow = ref Unsafe.Add(ref p.Output, (nint)oy * p.OutputRowStride);
             ref float residualRow = ref hasResidual ? ref Unsafe.Add(ref p.Residual, (nint)oy * p.ResidualRowStride) : ref p.Residual;
-            for (int n0 = 0; n0 < cout; n0 += nr)
+            // Columns in chunks, each finished for every block of output channels before the next: the chunk's
+            // input stays in cache while the weight blocks stream past (a 1×1 over a whole map is one long row).
+            for (int chunkStart = 0; chunkStart < outWidth; chunkStart += ColumnChunk)
             {
-                int lanes = Math.Min(nr, cout - n0);
-                bias.Clear();
-                if (!p.Bias.IsEmpty) p.Bias.Slice(n0, lanes).CopyTo(bias);
-                ref float weights = ref Unsafe.Add(ref p.Weights, n0 / nr * blockLength);
-                for (int ox = 0; ox < outWidth; )
+                int chunkEnd = Math.Min(outWidth, chunkStart + ColumnChunk), chunkInteriorEnd = Math.Min(interiorEnd, chunkEnd);
+                for (int n0 = 0; n0 < cout; n0 += nr)
                 {
-                    ref float output = ref Unsafe.Add(ref outputRow, (nint)ox * p.OutputPixelStride + n0);
-                    ref float residual = ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)ox * p.ResidualPixelStride + n0) : ref residualRow;
-                    int ix = ox * sx - p.PadLeft;
-                    if (ox >= interiorStart && ox < interiorEnd)
+                    int lanes = Math.Min(nr, cout - n0);
+                    bias.Clear();
+                    if (!p.Bias.IsEmpty) p.Bias.Slice(n0, lanes).CopyTo(bias);
+                    ref float weights = ref Unsafe.Add(ref p.Weights, n0 / nr * blockLength);
+                    for (int ox = chunkStart; ox < chunkEnd; )
                     {
-                        int valid = Math.Min(TMain.Rows, interiorEnd - ox);
-                        Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw);
-                        EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
-                        ox += valid;
-                    }
-                    else
-                    {
-                        Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix, Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
-                        EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
-                        ox++;
+                        ref float output = ref Unsafe.Add(ref outputRow, (nint)ox * p.OutputPixelStride + n0);
+                        ref float residual = ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)ox * p.ResidualPixelStride + n0) : ref residualRow;
+                        int ix = ox * sx - p.PadLeft;
+                        if (ox >= interiorStart && ox < chunkInteriorEnd)
+                        {
+                            int valid = Math.Min(TMain.Rows, chunkInteriorEnd - ox);
+                            Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw);
+                            EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
+                            ox += valid;
+                        }
+                        else
+                        {
+                            Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix,
+                                Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
+                            EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
+                            ox++;
+                        }
                     }
                 }
             }
@@ -252,43 +262,32 @@ internal static class ConvCore
                 ref Unsafe.Add(ref residual, r * resStep), hasResidual, lanes, p.Activation);
     }
 
-    /// <summary>Epilogue of one output pixel: + residual, activation, store of the block's valid lanes.</summary>
+    /// <summary>
+    /// Epilogue of one output pixel from its accumulators in memory: + residual, activation, store of the block's
+    /// valid lanes. A channel tail is finished in place in the accumulator buffer and copied out lane by lane,
+    /// so no lane past the tensor is touched.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
-        TVec x0 = TOps.Load(ref accumulators);
-        TVec x1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref accumulators, TOps.Count)) : TOps.Zero;
-        if (lanes == TOps.Count * TTile.Vectors)
+        for (int v = 0; v < TTile.Vectors; v++)
         {
-            if (hasResidual)
+            int offset = v * TOps.Count, count = Math.Min(TOps.Count, lanes - offset);
+            if (count <= 0) return;
+            ref float acc = ref Unsafe.Add(ref accumulators, offset);
+            ref float dst = ref Unsafe.Add(ref output, offset);
+            if (count == TOps.Count)
             {
-                x0 = TOps.Add(x0, TOps.Load(ref residual));
-                if (TTile.Vectors > 1) x1 = TOps.Add(x1, TOps.Load(ref Unsafe.Add(ref residual, TOps.Count)));
+                TVec x = TOps.Load(ref acc);
+                if (hasResidual) x = TOps.Add(x, TOps.Load(ref Unsafe.Add(ref residual, offset)));
+                TOps.Store(Activations.Apply<TOps, TVec>(x, act), ref dst);
+                continue;
             }
-            TOps.Store(Activations.Apply<TOps, TVec>(x0, act), ref output);
-            if (TTile.Vectors > 1) TOps.Store(Activations.Apply<TOps, TVec>(x1, act), ref Unsafe.Add(ref output, TOps.Count));
-            return;
+            if (hasResidual)
+                for (int i = 0; i < count; i++) Unsafe.Add(ref acc, i) += Unsafe.Add(ref residual, offset + i);
+            TOps.Store(Activations.Apply<TOps, TVec>(TOps.Load(ref acc), act), ref acc);
+            for (int i = 0; i < count; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref acc, i);
         }
-        EmitPartial<TOps, TVec>(x0, ref output, ref residual, hasResidual, Math.Min(lanes, TOps.Count), act);
-        if (TTile.Vectors > 1 && lanes > TOps.Count)
-            EmitPartial<TOps, TVec>(x1, ref Unsafe.Add(ref output, TOps.Count),
-                ref hasResidual ? ref Unsafe.Add(ref residual, TOps.Count) : ref residual, hasResidual, lanes - TOps.Count, act);
-    }
-
-    /// <summary>The channel tail: goes through a one-vector stack buffer so no lane past the tensor is touched.</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    static void EmitPartial<TOps, TVec>(TVec x, ref float output, ref float residual, bool hasResidual, int count, Activation act)
-        where TOps : struct, IVec<TVec> where TVec : struct
-    {
-        Span<float> lane = stackalloc float[TOps.Count];
-        if (hasResidual)
-        {
-            lane.Clear();
-            MemoryMarshal.CreateReadOnlySpan(ref residual, count).CopyTo(lane);
-            x = TOps.Add(x, TOps.Load(ref MemoryMarshal.GetReference(lane)));
-        }
-        TOps.Store(Activations.Apply<TOps, TVec>(x, act), ref MemoryMarshal.GetReference(lane));
-        lane[..count].CopyTo(MemoryMarshal.CreateSpan(ref output, count));
     }
 }
