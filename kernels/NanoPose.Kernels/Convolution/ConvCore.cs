@@ -159,61 +159,65 @@ internal static class ConvCore
         TVec c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
         TVec c01 = b1, c11 = b1, c21 = b1, c31 = b1, c41 = b1, c51 = b1, c61 = b1, c71 = b1;
 
-        // One loop over the taps, not two nested ones.
-        int taps = Math.Max(0, ky1 - ky0) * Math.Max(0, kx1 - kx0);
-        for (int tap = 0, ky = ky0, kx = kx0; tap < taps; tap++)
+        // Runs of consecutive input floats against consecutive packed weights: one per tap, or, when pixels are
+        // dense (PixelStride = Cin), one per kernel row covering its taps [kx0, kx1) at once (the stem's 3×3×3).
+        bool dense = pixelStride == cin;
+        int runsPerRow = dense ? 1 : Math.Max(0, kx1 - kx0), runLength = dense ? Math.Max(0, kx1 - kx0) * cin : cin;
+        // One loop over all runs, not nested ones over ky and kx.
+        int runs = Math.Max(0, ky1 - ky0) * runsPerRow;
+        for (int run = 0, ky = ky0, kx = kx0; run < runs; run++)
         {
-                ref float a0 = ref Unsafe.Add(ref p.Input, (iy + ky) * rowStride + (ix + kx) * pixelStride);
-                ref float a1 = ref Unsafe.Add(ref a0, d1);
-                ref float a2 = ref Unsafe.Add(ref a0, d2);
-                ref float a3 = ref Unsafe.Add(ref a0, d3);
-                ref float a4 = ref Unsafe.Add(ref a0, d4);
-                ref float a5 = ref Unsafe.Add(ref a0, d5);
-                ref float a6 = ref Unsafe.Add(ref a0, d6);
-                ref float a7 = ref Unsafe.Add(ref a0, d7);
-                ref float w = ref Unsafe.Add(ref weights, (nint)((ky * kw + kx) * cin) * nr);
-                for (int c = 0; c < cin; c++)
+            ref float a0 = ref Unsafe.Add(ref p.Input, (iy + ky) * rowStride + (ix + kx) * pixelStride);
+            ref float a1 = ref Unsafe.Add(ref a0, d1);
+            ref float a2 = ref Unsafe.Add(ref a0, d2);
+            ref float a3 = ref Unsafe.Add(ref a0, d3);
+            ref float a4 = ref Unsafe.Add(ref a0, d4);
+            ref float a5 = ref Unsafe.Add(ref a0, d5);
+            ref float a6 = ref Unsafe.Add(ref a0, d6);
+            ref float a7 = ref Unsafe.Add(ref a0, d7);
+            ref float w = ref Unsafe.Add(ref weights, (nint)((ky * kw + kx) * cin) * nr);
+            for (int c = 0; c < runLength; c++)
+            {
+                TVec w0 = TOps.Load(ref w);
+                TVec w1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref w, TOps.Count)) : TOps.Zero;
+                w = ref Unsafe.Add(ref w, nr);
+                TVec a = TOps.Splat(Unsafe.Add(ref a0, c));
+                c00 = TOps.MultiplyAdd(a, w0, c00);
+                if (TTile.Vectors > 1) c01 = TOps.MultiplyAdd(a, w1, c01);
+                if (TTile.Rows > 1)
                 {
-                    TVec w0 = TOps.Load(ref w);
-                    TVec w1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref w, TOps.Count)) : TOps.Zero;
-                    w = ref Unsafe.Add(ref w, nr);
-                    TVec a = TOps.Splat(Unsafe.Add(ref a0, c));
-                    c00 = TOps.MultiplyAdd(a, w0, c00);
-                    if (TTile.Vectors > 1) c01 = TOps.MultiplyAdd(a, w1, c01);
-                    if (TTile.Rows > 1)
-                    {
-                        a = TOps.Splat(Unsafe.Add(ref a1, c));
-                        c10 = TOps.MultiplyAdd(a, w0, c10);
-                        if (TTile.Vectors > 1) c11 = TOps.MultiplyAdd(a, w1, c11);
-                        a = TOps.Splat(Unsafe.Add(ref a2, c));
-                        c20 = TOps.MultiplyAdd(a, w0, c20);
-                        if (TTile.Vectors > 1) c21 = TOps.MultiplyAdd(a, w1, c21);
-                        a = TOps.Splat(Unsafe.Add(ref a3, c));
-                        c30 = TOps.MultiplyAdd(a, w0, c30);
-                        if (TTile.Vectors > 1) c31 = TOps.MultiplyAdd(a, w1, c31);
-                        a = TOps.Splat(Unsafe.Add(ref a4, c));
-                        c40 = TOps.MultiplyAdd(a, w0, c40);
-                        if (TTile.Vectors > 1) c41 = TOps.MultiplyAdd(a, w1, c41);
-                        a = TOps.Splat(Unsafe.Add(ref a5, c));
-                        c50 = TOps.MultiplyAdd(a, w0, c50);
-                        if (TTile.Vectors > 1) c51 = TOps.MultiplyAdd(a, w1, c51);
-                    }
-                    if (TTile.Rows > 6)
-                    {
-                        a = TOps.Splat(Unsafe.Add(ref a6, c));
-                        c60 = TOps.MultiplyAdd(a, w0, c60);
-                        if (TTile.Vectors > 1) c61 = TOps.MultiplyAdd(a, w1, c61);
-                        a = TOps.Splat(Unsafe.Add(ref a7, c));
-                        c70 = TOps.MultiplyAdd(a, w0, c70);
-                        if (TTile.Vectors > 1) c71 = TOps.MultiplyAdd(a, w1, c71);
-                    }
+                    a = TOps.Splat(Unsafe.Add(ref a1, c));
+                    c10 = TOps.MultiplyAdd(a, w0, c10);
+                    if (TTile.Vectors > 1) c11 = TOps.MultiplyAdd(a, w1, c11);
+                    a = TOps.Splat(Unsafe.Add(ref a2, c));
+                    c20 = TOps.MultiplyAdd(a, w0, c20);
+                    if (TTile.Vectors > 1) c21 = TOps.MultiplyAdd(a, w1, c21);
+                    a = TOps.Splat(Unsafe.Add(ref a3, c));
+                    c30 = TOps.MultiplyAdd(a, w0, c30);
+                    if (TTile.Vectors > 1) c31 = TOps.MultiplyAdd(a, w1, c31);
+                    a = TOps.Splat(Unsafe.Add(ref a4, c));
+                    c40 = TOps.MultiplyAdd(a, w0, c40);
+                    if (TTile.Vectors > 1) c41 = TOps.MultiplyAdd(a, w1, c41);
+                    a = TOps.Splat(Unsafe.Add(ref a5, c));
+                    c50 = TOps.MultiplyAdd(a, w0, c50);
+                    if (TTile.Vectors > 1) c51 = TOps.MultiplyAdd(a, w1, c51);
                 }
-                if (++kx == kx1)
+                if (TTile.Rows > 6)
                 {
-                    kx = kx0;
-                    ky++;
+                    a = TOps.Splat(Unsafe.Add(ref a6, c));
+                    c60 = TOps.MultiplyAdd(a, w0, c60);
+                    if (TTile.Vectors > 1) c61 = TOps.MultiplyAdd(a, w1, c61);
+                    a = TOps.Splat(Unsafe.Add(ref a7, c));
+                    c70 = TOps.MultiplyAdd(a, w0, c70);
+                    if (TTile.Vectors > 1) c71 = TOps.MultiplyAdd(a, w1, c71);
                 }
             }
+            if (dense || ++kx == kx1)
+            {
+                kx = kx0;
+                ky++;
+            }
+        }
 
         int count = TOps.Count, vectors = TTile.Vectors;
         ref float t = ref accumulators;
