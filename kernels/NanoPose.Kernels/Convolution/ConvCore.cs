@@ -58,6 +58,12 @@ internal static class ConvCore
     /// <summary>Output columns computed for all channel blocks before moving on; a multiple of every tile's rows.</summary>
     const int ColumnChunk = 96;
 
+    /// <summary>Weights beyond this many floats (512 KB) no longer sit in L2 next to the input rows.</summary>
+    const long L2Floats = 128 * 1024;
+
+    /// <summary>What a guarded tile reads for a tap that falls in the zero padding (Cin floats at most).</summary>
+    static readonly float[] ZeroRow = new float[1024];
+
     public static void Run(VectorWidth width, scoped ref ConvPlane plane, int rowStart, int rowEnd)
     {
         switch (width)
@@ -84,56 +90,74 @@ internal static class ConvCore
         where TOps : struct, IVec<TVec> where TVec : struct where TMain : ITile where TEdge : ITile
     {
         int nr = TOps.Count * TMain.Vectors;
-        int cout = p.OutputChannels, kw = p.KernelWidth, sx = p.StrideX, outWidth = p.OutputWidth;
-        nint blockLength = (nint)p.KernelHeight * kw * p.InputChannels * nr;
+        Span<float> bias = stackalloc float[2 * TOps.Count];
+        Span<float> tile = stackalloc float[TMain.Rows * TMain.Vectors * TOps.Count];
+        // Loop order by memory traffic: rows outside re-read all weights per strip of columns (fine while they
+        // sit in L2); blocks outside re-read the input once per block (better for 3×3 256→256 at 16×16).
+        long weights = (long)ConvArguments.CeilDiv(p.OutputChannels, nr) * p.KernelHeight * p.KernelWidth * p.InputChannels * nr;
+        long input = (long)p.InputHeight * p.InputRowStride, blocks = ConvArguments.CeilDiv(p.OutputChannels, nr);
+        long strips = (long)(rowEnd - rowStart) * ConvArguments.CeilDiv(p.OutputWidth, ColumnChunk);
+        if (weights > L2Floats && weights + blocks * input < input + strips * weights)
+        {
+            for (int n0 = 0; n0 < p.OutputChannels; n0 += nr)
+                for (int oy = rowStart; oy < rowEnd; oy++)
+                    for (int x0 = 0; x0 < p.OutputWidth; x0 += ColumnChunk)
+                        Strip<TOps, TVec, TMain, TEdge>(ref p, oy, x0, n0, bias, tile);
+        }
+        else
+        {
+            for (int oy = rowStart; oy < rowEnd; oy++)
+                for (int x0 = 0; x0 < p.OutputWidth; x0 += ColumnChunk)
+                    for (int n0 = 0; n0 < p.OutputChannels; n0 += nr)
+                        Strip<TOps, TVec, TMain, TEdge>(ref p, oy, x0, n0, bias, tile);
+        }
+    }
+
+    /// <summary>Output row <paramref name="oy"/>, one chunk of columns from <paramref name="chunkStart"/>, one block of channels from <paramref name="n0"/>.</summary>
+    static void Strip<TOps, TVec, TMain, TEdge>(scoped ref ConvPlane p, int oy, int chunkStart, int n0, scoped Span<float> bias, scoped Span<float> tile)
+        where TOps : struct, IVec<TVec> where TVec : struct where TMain : ITile where TEdge : ITile
+    {
+        int nr = TOps.Count * TMain.Vectors;
+        int kw = p.KernelWidth, sx = p.StrideX, outWidth = p.OutputWidth;
         // Output columns whose whole window lies inside the input in x.
         int interiorStart = Math.Min(outWidth, ConvArguments.CeilDiv(p.PadLeft, sx));
         int lastWindow = p.InputWidth - kw + p.PadLeft;
         int interiorEnd = lastWindow < 0 ? interiorStart : Math.Clamp(lastWindow / sx + 1, interiorStart, outWidth);
-        bool hasResidual = !Unsafe.IsNullRef(ref p.Residual);
-        Span<float> bias = stackalloc float[2 * TOps.Count];
-        ref float biasRef = ref MemoryMarshal.GetReference(bias);
-        Span<float> tile = stackalloc float[TMain.Rows * TMain.Vectors * TOps.Count];
-        ref float tileRef = ref MemoryMarshal.GetReference(tile);
+        int chunkEnd = Math.Min(outWidth, chunkStart + ColumnChunk);
+        bool hasResidual = !Unsafe.IsNullRef(ref p.Residual), zeroPadding = p.InputChannels <= ZeroRow.Length;
 
-        for (int oy = rowStart; oy < rowEnd; oy++)
+        int iy = oy * p.StrideY - p.PadTop;
+        int ky0 = Math.Max(0, -iy), ky1 = Math.Min(p.KernelHeight, p.InputHeight - iy);
+        ref float outputRow = ref Unsafe.Add(ref p.Output, (nint)oy * p.OutputRowStride + n0);
+        ref float residualRow = ref hasResidual ? ref Unsafe.Add(ref p.Residual, (nint)oy * p.ResidualRowStride + n0) : ref p.Residual;
+        int lanes = Math.Min(nr, p.OutputChannels - n0);
+        bias.Clear();
+        if (!p.Bias.IsEmpty) p.Bias.Slice(n0, lanes).CopyTo(bias);
+        ref float biasRef = ref MemoryMarshal.GetReference(bias);
+        ref float tileRef = ref MemoryMarshal.GetReference(tile);
+        ref float weights = ref Unsafe.Add(ref p.Weights, (nint)(n0 / nr) * p.KernelHeight * kw * p.InputChannels * nr);
+
+        for (int ox = chunkStart; ox < chunkEnd; )
         {
-            int iy = oy * p.StrideY - p.PadTop;
-            int ky0 = Math.Max(0, -iy), ky1 = Math.Min(p.KernelHeight, p.InputHeight - iy);
-            ref float outputRow = ref Unsafe.Add(ref p.Output, (nint)oy * p.OutputRowStride);
-            ref float residualRow = ref hasResidual ? ref Unsafe.Add(ref p.Residual, (nint)oy * p.ResidualRowStride) : ref p.Residual;
-            // Columns in chunks, each finished for every block of output channels before the next: the chunk's
-            // input stays in cache while the weight blocks stream past (a 1×1 over a whole map is one long row).
-            for (int chunkStart = 0; chunkStart < outWidth; chunkStart += ColumnChunk)
+            ref float output = ref Unsafe.Add(ref outputRow, (nint)ox * p.OutputPixelStride);
+            ref float residual = ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)ox * p.ResidualPixelStride) : ref residualRow;
+            int ix = ox * sx - p.PadLeft;
+            if (zeroPadding || (ox >= interiorStart && ox < interiorEnd))
             {
-                int chunkEnd = Math.Min(outWidth, chunkStart + ColumnChunk), chunkInteriorEnd = Math.Min(interiorEnd, chunkEnd);
-                for (int n0 = 0; n0 < cout; n0 += nr)
-                {
-                    int lanes = Math.Min(nr, cout - n0);
-                    bias.Clear();
-                    if (!p.Bias.IsEmpty) p.Bias.Slice(n0, lanes).CopyTo(bias);
-                    ref float weights = ref Unsafe.Add(ref p.Weights, n0 / nr * blockLength);
-                    for (int ox = chunkStart; ox < chunkEnd; )
-                    {
-                        ref float output = ref Unsafe.Add(ref outputRow, (nint)ox * p.OutputPixelStride + n0);
-                        ref float residual = ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)ox * p.ResidualPixelStride + n0) : ref residualRow;
-                        int ix = ox * sx - p.PadLeft;
-                        if (ox >= interiorStart && ox < chunkInteriorEnd)
-                        {
-                            int valid = Math.Min(TMain.Rows, chunkInteriorEnd - ox);
-                            Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw);
-                            EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
-                            ox += valid;
-                        }
-                        else
-                        {
-                            Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix,
-                                Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix));
-                            EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
-                            ox++;
-                        }
-                    }
-                }
+                // Full tiles; one with a pixel outside the interior reads its missing taps from zeros.
+                int valid = Math.Min(TMain.Rows, (zeroPadding ? chunkEnd : Math.Min(interiorEnd, chunkEnd)) - ox);
+                bool guarded = ox < interiorStart || ox + valid > interiorEnd;
+                Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw, guarded);
+                EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
+                ox += valid;
+            }
+            else
+            {
+                // Too many channels for the zero row: a border pixel alone, over its valid taps only.
+                Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix,
+                    Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix), false);
+                EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
+                ox++;
             }
         }
     }
@@ -141,10 +165,12 @@ internal static class ConvCore
     /// <summary>
     /// Computes <paramref name="valid"/> ≤ Rows adjacent output pixels (rows past <paramref name="valid"/> repeat the
     /// last pixel and are not stored) for one block of output channels, over taps [ky0, ky1) × [kx0, kx1).
+    /// A <paramref name="guarded"/> tile has pixels whose window leaves the input in x: each tap checks each
+    /// pixel's column and reads <see cref="ZeroRow"/> outside.
     /// </summary>
     static void Tile<TOps, TVec, TTile>(
         scoped ref ConvPlane p, ref float bias, ref float weights, ref float accumulators,
-        int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1)
+        int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1, bool guarded)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
         int cin = p.InputChannels, kw = p.KernelWidth;
@@ -161,7 +187,9 @@ internal static class ConvCore
 
         // Runs of consecutive input floats against consecutive packed weights: one per tap, or, when pixels are
         // dense (PixelStride = Cin), one per kernel row covering its taps [kx0, kx1) at once (the stem's 3×3×3).
-        bool dense = pixelStride == cin;
+        bool dense = !guarded && pixelStride == cin;
+        int inputWidth = p.InputWidth, sx = p.StrideX;
+        ref float zero = ref MemoryMarshal.GetArrayDataReference(ZeroRow);
         int runsPerRow = dense ? 1 : Math.Max(0, kx1 - kx0), runLength = dense ? Math.Max(0, kx1 - kx0) * cin : cin;
         // One loop over all runs, not nested ones over ky and kx.
         int runs = Math.Max(0, ky1 - ky0) * runsPerRow;
@@ -175,6 +203,19 @@ internal static class ConvCore
             ref float a5 = ref Unsafe.Add(ref a0, d5);
             ref float a6 = ref Unsafe.Add(ref a0, d6);
             ref float a7 = ref Unsafe.Add(ref a0, d7);
+            if (guarded)
+            {
+                ref float row = ref Unsafe.Add(ref p.Input, (iy + ky) * rowStride);
+                int x = ix + kx;
+                a0 = ref Column(ref row, x, inputWidth, pixelStride, ref zero);
+                a1 = ref Column(ref row, x + Math.Min(1, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a2 = ref Column(ref row, x + Math.Min(2, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a3 = ref Column(ref row, x + Math.Min(3, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a4 = ref Column(ref row, x + Math.Min(4, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a5 = ref Column(ref row, x + Math.Min(5, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a6 = ref Column(ref row, x + Math.Min(6, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+                a7 = ref Column(ref row, x + Math.Min(7, valid - 1) * sx, inputWidth, pixelStride, ref zero);
+            }
             ref float w = ref Unsafe.Add(ref weights, (nint)((ky * kw + kx) * cin) * nr);
             for (int c = 0; c < runLength; c++)
             {
@@ -250,6 +291,11 @@ internal static class ConvCore
             }
         }
     }
+
+    /// <summary>Pixel <paramref name="x"/> of an input row, or the zero row when <paramref name="x"/> is in the padding.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static ref float Column(ref float row, int x, int width, nint pixelStride, ref float zero) =>
+        ref (uint)x < (uint)width ? ref Unsafe.Add(ref row, x * pixelStride) : ref zero;
 
     /// <summary>
     /// The epilogue of a tile, kept out of <see cref="Tile"/>: its calls (Exp, the channel tail) next to live

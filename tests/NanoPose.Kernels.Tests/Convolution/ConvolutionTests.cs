@@ -54,6 +54,9 @@ public class ConvolutionTests
         new ConvCase(3, 4, 3, 6, new ConvGeometry(2, 2, 1, 1, 3, 3, 3, 3, 1), Activation.Sigmoid).Check(width);
         // Input narrower than the kernel: every pixel is a border pixel.
         new ConvCase(2, 2, 4, 18, ConvGeometry.Square(5, 1, 2)).Check(width);
+        // More input channels than the zero row holds: border pixels run alone over their valid taps.
+        new ConvCase(2, 11, 1030, 3, new ConvGeometry(3, 3, 1, 2, 1, 2, 1, 1, 1), Activation.ReLU, InputExtra: 1).Check(width);
+        new ConvCase(3, 4, 1025, 2, new ConvGeometry(3, 3, 1, 1, 1, 1, 1, 2, 1)).Check(width);
     }
 
     [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
