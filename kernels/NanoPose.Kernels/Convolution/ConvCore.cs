@@ -47,8 +47,11 @@ internal ref struct ConvPlane
 /// The dense convolution engine behind <see cref="Conv2d"/>, <see cref="Pointwise"/> and <see cref="Deconv4x4Stride2"/>:
 /// per output row and block of NR output channels, tiles of MR pixels accumulate in registers over taps × input
 /// channels (broadcast an input scalar, multiply-add a packed weight vector), starting from the bias; the
-/// residual and activation are applied at the store. Pixels whose window is fully inside the input in x run
-/// in full tiles without bounds checks; the few border pixels run one at a time over their valid taps only.
+/// residual and activation are applied at the store (from memory, after the hot loop). Tiles of pixels whose
+/// windows lie inside the input in x run without checks; a tile holding a border pixel checks each pixel's
+/// column per tap and reads a zero row for the padding (above 1024 input channels border pixels run alone
+/// over their valid taps). Rows outside the input are skipped per row. Measured on Zen 5 (V512, one thread):
+/// 3×3 32→32 at 128×128 and 1×1 256→256 at 16×16 both near 190 GFLOP/s.
 /// </summary>
 internal static class ConvCore
 {
