@@ -1,0 +1,85 @@
+using BenchmarkDotNet.Attributes;
+using NanoPose.Bench.Infrastructure;
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Convolution;
+using NanoPose.Kernels.Simd;
+
+namespace NanoPose.Bench;
+
+/// <summary>One dense convolution layer of the networks; <see cref="Transposed"/> means the 4×4 stride-2 deconv.</summary>
+public sealed record ConvLayer(string Name, int Height, int Width, int InChannels, int OutChannels, ConvGeometry Geometry, bool Transposed = false)
+    : IWorkload
+{
+    public Nhwc InputShape => new(Height, Width, InChannels);
+
+    public Nhwc OutputShape => Transposed
+        ? new(2 * Height, 2 * Width, OutChannels)
+        : new(Geometry.OutputHeight(Height), Geometry.OutputWidth(Width), OutChannels);
+
+    int WeightCount => Transposed ? InChannels * OutChannels * 16
+        : OutChannels * InChannels / Geometry.Groups * Geometry.KernelHeight * Geometry.KernelWidth;
+
+    /// <summary>Each output element sums 4·Cin products for the deconv (one parity class), Cin/g·kh·kw otherwise.</summary>
+    public double Flops => 2.0 * OutputShape.Pixels * OutChannels * (Transposed ? 4 * InChannels : WeightCount / OutChannels);
+
+    public double Bytes => 4.0 * (InputShape.RequiredLength + WeightCount + OutputShape.RequiredLength);
+
+    public override string ToString() => Name;
+}
+
+public class ConvolutionBenchmarks
+{
+    public static IEnumerable<ConvLayer> Layers =>
+    [
+        new("3x3 32-32 128x128", 128, 128, 32, 32, ConvGeometry.Square(3, 1, 1)),
+        new("1x1 256-256 16x16", 16, 16, 256, 256, ConvGeometry.Pointwise()),
+        new("1x1 40-40 64x48", 64, 48, 40, 40, ConvGeometry.Pointwise()),
+        new("1x1 20-20 64x48", 64, 48, 20, 20, ConvGeometry.Pointwise()),
+        new("1x1 160-160 8x6", 8, 6, 160, 160, ConvGeometry.Pointwise()),
+        new("stem s2 3-32 256x192", 256, 192, 3, 32, ConvGeometry.Square(3, 2, 1)),
+        new("effnet s2 3-32 384", 384, 384, 3, 32, new ConvGeometry(3, 3, 2, 2, 0, 0, 1, 1, 1)),
+        new("1x1 24-144 96x96", 96, 96, 24, 144, ConvGeometry.Pointwise()),
+        new("deconv 66-32 128", 128, 128, 32 + 34, 32, ConvGeometry.Square(4, 2, 1), Transposed: true),
+    ];
+
+    public static IEnumerable<VectorWidth> Widths => Isa.Supported.Where(w => w != VectorWidth.Scalar);
+
+    [ParamsSource(nameof(Layers))] public ConvLayer Layer { get; set; } = null!;
+    [ParamsSource(nameof(Widths))] public VectorWidth Width { get; set; }
+
+    float[] _input = [], _packed = [], _bias = [], _output = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        _input = new float[Layer.InputShape.RequiredLength];
+        for (int i = 0; i < _input.Length; i++) _input[i] = (float)rng.NextDouble() - 0.5f;
+        var weights = new float[Layer.Transposed ? Layer.InChannels * Layer.OutChannels * 16
+            : Layer.OutChannels * Layer.InChannels / Layer.Geometry.Groups * Layer.Geometry.KernelHeight * Layer.Geometry.KernelWidth];
+        for (int i = 0; i < weights.Length; i++) weights[i] = (float)rng.NextDouble() - 0.5f;
+        if (Layer.Transposed)
+        {
+            _packed = new float[Deconv4x4Stride2.PackedWeightsLength(Width, Layer.InChannels, Layer.OutChannels)];
+            Deconv4x4Stride2.PackWeights(Width, weights, Layer.InChannels, Layer.OutChannels, _packed);
+        }
+        else
+        {
+            _packed = new float[Conv2d.PackedWeightsLength(Width, Layer.OutChannels, Layer.InChannels, Layer.Geometry)];
+            Conv2d.PackWeights(Width, weights, Layer.OutChannels, Layer.InChannels, Layer.Geometry, _packed);
+        }
+        _bias = new float[Layer.OutChannels];
+        _output = new float[Layer.OutputShape.RequiredLength];
+    }
+
+    /// <summary>Conv + bias + ReLU, the common fused form.</summary>
+    [Benchmark]
+    public void Convolution()
+    {
+        var epilogue = Epilogue.With(_bias, Activation.ReLU);
+        if (Layer.Transposed)
+            Deconv4x4Stride2.Run(Width, _input, Layer.InputShape, _packed, _output, Layer.OutputShape, epilogue);
+        else
+            Conv2d.Run(Width, _input, Layer.InputShape, _packed, Layer.Geometry, _output, Layer.OutputShape, epilogue);
+    }
+}
