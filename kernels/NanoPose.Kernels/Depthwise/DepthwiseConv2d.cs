@@ -115,122 +115,177 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>
-    /// The vector body. Zero padding becomes a clipped tap range per pixel, so no tap is ever bounds-checked:
-    /// interior columns (all k column taps inside the input) go four pixels at a time, each weight vector loaded
-    /// once for the four; border columns one pixel at a time with their column taps clipped. Requires
-    /// C ≥ TOps.Count: the last channel block is moved back to end at C and overlaps the previous one.
+    /// The vector body, one output row at a time: the taps accumulate onto the bias straight into the output row,
+    /// then (only with a residual or an activation) a second pass finishes that row while it is still in L1.
+    /// Keeping the exp calls of the activations out of the tap loops keeps the accumulators in registers.
     /// </summary>
     static void Rows<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
         ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
-        int k = window.Kernel, stride = window.Stride, left = window.Padding.Left;
-        int inWidth = inputShape.Width, outWidth = outputShape.Width;
-        var taps = new Taps(input, inputShape, window, packedWeights);
-        var store = new Store(epilogue, output, outputShape);
-        int interiorStart = Math.Min(outWidth, (left + stride - 1) / stride);
-        int interiorEnd = inWidth + left < k ? interiorStart
-            : Math.Clamp((inWidth + left - k) / stride + 1, interiorStart, outWidth);
+        var geometry = new RowGeometry(inputShape, window, outputShape);
+        ref float inputRef = ref MemoryMarshal.GetReference(input);
+        ref float weights = ref MemoryMarshal.GetReference(packedWeights);
+        ref float bias = ref MemoryMarshal.GetReference(epilogue.Bias);
+        ref float outputRef = ref MemoryMarshal.GetReference(output);
+        bool finish = !epilogue.Residual.IsEmpty || epilogue.Activation != Activation.None;
         for (int y = rowStart; y < rowEnd; y++)
         {
-            int iy = y * stride - window.Padding.Top;
-            int kyStart = Math.Max(0, -iy), kyEnd = Math.Min(k, inputShape.Height - iy);
-            int x = 0;
-            for (; x < interiorStart; x++)
-                taps.Pixel<TOps, TVec>(ref store, y, x, iy, kyStart, kyEnd);
-            for (; x + 4 <= interiorEnd; x += 4)
-                taps.Quad<TOps, TVec>(ref store, y, x, iy, kyStart, kyEnd);
-            for (; x < outWidth; x++)
-                taps.Pixel<TOps, TVec>(ref store, y, x, iy, kyStart, kyEnd);
+            AccumulateRow<TOps, TVec>(ref inputRef, ref weights, ref bias, !epilogue.Bias.IsEmpty, ref outputRef, geometry, y);
+            if (finish) FinishRow<TOps, TVec>(epilogue, ref outputRef, outputShape, y);
         }
     }
 
-    /// <summary>Input and packed weights, and the multiply-add loops over one pixel's (or four pixels') taps.</summary>
-    readonly ref struct Taps(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window, ReadOnlySpan<float> packedWeights)
+    /// <summary>Sizes and strides of one call, in the form the row loops use.</summary>
+    readonly struct RowGeometry(Nhwc inputShape, DepthwiseWindow window, Nhwc outputShape)
     {
-        readonly ref float _input = ref MemoryMarshal.GetReference(input);
-        readonly ref float _weights = ref MemoryMarshal.GetReference(packedWeights);
-        readonly int _kernel = window.Kernel, _stride = window.Stride, _left = window.Padding.Left;
-        readonly int _width = inputShape.Width, _channels = inputShape.Channels, _pixelStride = inputShape.PixelStride;
-        readonly int _rowPitch = inputShape.Width * inputShape.PixelStride, _tapStride = PackedTapStride(inputShape.Channels);
+        public readonly int Kernel = window.Kernel, Stride = window.Stride, Top = window.Padding.Top, Left = window.Padding.Left;
+        public readonly int InputHeight = inputShape.Height, InputWidth = inputShape.Width, Channels = inputShape.Channels;
+        public readonly int PixelStride = inputShape.PixelStride, RowPitch = inputShape.Width * inputShape.PixelStride;
+        public readonly int TapStride = PackedTapStride(inputShape.Channels);
+        public readonly int OutputWidth = outputShape.Width, OutputPixelStride = outputShape.PixelStride;
+        /// <summary>Output columns [InteriorStart, InteriorEnd) have all k column taps inside the input.</summary>
+        public readonly int InteriorStart = Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride);
+        public readonly int InteriorEnd = inputShape.Width + window.Padding.Left < window.Kernel
+            ? Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride)
+            : Math.Clamp((inputShape.Width + window.Padding.Left - window.Kernel) / window.Stride + 1,
+                Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride), outputShape.Width);
+    }
 
-        /// <summary>One output pixel, rows [kyStart, kyEnd) and its columns clipped to the input.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Pixel<TOps, TVec>(ref Store store, int y, int x, int iy, int kyStart, int kyEnd)
-            where TOps : struct, IVec<TVec> where TVec : struct
-        {
-            int ix = x * _stride - _left;
-            int kxStart = Math.Max(0, -ix), kxEnd = Math.Min(_kernel, _width - ix);
-            int lastBlock = _channels - TOps.Count;
-            for (int c = 0; ; c += TOps.Count)
-            {
-                if (c > lastBlock) c = lastBlock;
-                TVec acc = TOps.Zero;
-                for (int ky = kyStart; ky < kyEnd; ky++)
-                {
-                    int inRow = (iy + ky) * _rowPitch + c, weightRow = ky * _kernel * _tapStride + c;
-                    for (int kx = kxStart; kx < kxEnd; kx++)
-                        acc = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref _input, inRow + (ix + kx) * _pixelStride)),
-                            TOps.Load(ref Unsafe.Add(ref _weights, weightRow + kx * _tapStride)), acc);
-                }
-                store.Write<TOps, TVec>(acc, y, x, c);
-                if (c == lastBlock) break;
-            }
-        }
+    /// <summary>
+    /// Output row <paramref name="y"/> before the residual and activation. Zero padding becomes a clipped tap range,
+    /// so no tap is bounds-checked: interior columns go four pixels at a time, each weight vector loaded once for
+    /// the four; border columns one at a time with their column taps clipped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void AccumulateRow<TOps, TVec>(ref float input, ref float weights, ref float bias, bool hasBias,
+        ref float output, in RowGeometry g, int y)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        int k = g.Kernel, iy = y * g.Stride - g.Top;
+        int kyStart = Math.Max(0, -iy), rows = Math.Max(0, Math.Min(k, g.InputHeight - iy) - kyStart);
+        ref float inputRows = ref Unsafe.Add(ref input, rows == 0 ? 0 : (iy + kyStart) * g.RowPitch);
+        ref float weightRows = ref Unsafe.Add(ref weights, kyStart * k * g.TapStride);
+        ref float outputRow = ref Unsafe.Add(ref output, y * g.OutputWidth * g.OutputPixelStride);
+        int x = 0;
+        for (; x < g.InteriorStart; x++)
+            Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
+        for (; x + 4 <= g.InteriorEnd; x += 4)
+            Quad<TOps, TVec>(ref Unsafe.Add(ref inputRows, (x * g.Stride - g.Left) * g.PixelStride), ref weightRows, ref bias, hasBias,
+                ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride), g, rows);
+        for (; x < g.OutputWidth; x++)
+            Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
+    }
 
-        /// <summary>Four interior pixels x..x+3 (all column taps inside the input), rows [kyStart, kyEnd).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Quad<TOps, TVec>(ref Store store, int y, int x, int iy, int kyStart, int kyEnd)
-            where TOps : struct, IVec<TVec> where TVec : struct
+    /// <summary>One output pixel with its column taps clipped to the input; every channel block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Pixel<TOps, TVec>(ref float inputRows, ref float weightRows, ref float bias, bool hasBias,
+        ref float outputRow, in RowGeometry g, int x, int rows)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        int ix = x * g.Stride - g.Left;
+        int kxStart = Math.Max(0, -ix), columns = Math.Max(0, Math.Min(g.Kernel, g.InputWidth - ix) - kxStart);
+        if (columns == 0) rows = 0; // every tap is padding: keep the input reference in bounds
+        ref float inputStart = ref Unsafe.Add(ref inputRows, rows == 0 ? 0 : (ix + kxStart) * g.PixelStride);
+        ref float weightStart = ref Unsafe.Add(ref weightRows, kxStart * g.TapStride);
+        int ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, weightPitch = g.Kernel * g.TapStride;
+        int lastBlock = g.Channels - TOps.Count;
+        for (int c = 0; ; c += TOps.Count)
         {
-            int ix = x * _stride - _left;
-            int step = _stride * _pixelStride;
-            int lastBlock = _channels - TOps.Count;
-            for (int c = 0; ; c += TOps.Count)
+            if (c > lastBlock) c = lastBlock;
+            TVec acc = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            ref float inputRow = ref Unsafe.Add(ref inputStart, c);
+            ref float weightRow = ref Unsafe.Add(ref weightStart, c);
+            for (int ky = 0; ky < rows; ky++)
             {
-                if (c > lastBlock) c = lastBlock;
-                TVec acc0 = TOps.Zero, acc1 = TOps.Zero, acc2 = TOps.Zero, acc3 = TOps.Zero;
-                for (int ky = kyStart; ky < kyEnd; ky++)
+                ref float tap = ref inputRow;
+                ref float weight = ref weightRow;
+                for (int kx = 0; kx < columns; kx++)
                 {
-                    ref float inRow = ref Unsafe.Add(ref _input, (iy + ky) * _rowPitch + ix * _pixelStride + c);
-                    ref float weightRow = ref Unsafe.Add(ref _weights, ky * _kernel * _tapStride + c);
-                    for (int kx = 0; kx < _kernel; kx++)
-                    {
-                        TVec w = TOps.Load(ref Unsafe.Add(ref weightRow, kx * _tapStride));
-                        ref float tap = ref Unsafe.Add(ref inRow, kx * _pixelStride);
-                        acc0 = TOps.MultiplyAdd(TOps.Load(ref tap), w, acc0);
-                        acc1 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, step)), w, acc1);
-                        acc2 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 2 * step)), w, acc2);
-                        acc3 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 3 * step)), w, acc3);
-                    }
+                    acc = TOps.MultiplyAdd(TOps.Load(ref tap), TOps.Load(ref weight), acc);
+                    tap = ref Unsafe.Add(ref tap, ps);
+                    weight = ref Unsafe.Add(ref weight, tapStride);
                 }
-                store.Write<TOps, TVec>(acc0, y, x, c);
-                store.Write<TOps, TVec>(acc1, y, x + 1, c);
-                store.Write<TOps, TVec>(acc2, y, x + 2, c);
-                store.Write<TOps, TVec>(acc3, y, x + 3, c);
-                if (c == lastBlock) break;
+                inputRow = ref Unsafe.Add(ref inputRow, rowPitch);
+                weightRow = ref Unsafe.Add(ref weightRow, weightPitch);
             }
+            TOps.Store(acc, ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride + c));
+            if (c == lastBlock) break;
         }
     }
 
-    /// <summary>The fused epilogue: + bias, + residual, activation, store.</summary>
-    readonly ref struct Store(Epilogue epilogue, Span<float> output, Nhwc outputShape)
+    /// <summary>Four interior pixels (all column taps inside the input); every channel block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Quad<TOps, TVec>(ref float inputStart, ref float weightStart, ref float bias, bool hasBias,
+        ref float outputStart, in RowGeometry g, int rows)
+        where TOps : struct, IVec<TVec> where TVec : struct
     {
-        readonly ref float _output = ref MemoryMarshal.GetReference(output);
-        readonly ref float _bias = ref MemoryMarshal.GetReference(epilogue.Bias);
-        readonly ref float _residual = ref MemoryMarshal.GetReference(epilogue.Residual);
-        readonly bool _hasBias = !epilogue.Bias.IsEmpty, _hasResidual = !epilogue.Residual.IsEmpty;
-        readonly int _residualPixelStride = epilogue.ResidualPixelStride;
-        readonly int _width = outputShape.Width, _pixelStride = outputShape.PixelStride;
-        readonly Activation _activation = epilogue.Activation;
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Write<TOps, TVec>(TVec acc, int y, int x, int c) where TOps : struct, IVec<TVec> where TVec : struct
+        int k = g.Kernel, ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, weightPitch = k * g.TapStride;
+        int step = g.Stride * ps, outStep = g.OutputPixelStride;
+        int lastBlock = g.Channels - TOps.Count;
+        for (int c = 0; ; c += TOps.Count)
         {
-            int pixel = y * _width + x;
-            if (_hasBias) acc = TOps.Add(acc, TOps.Load(ref Unsafe.Add(ref _bias, c)));
-            if (_hasResidual) acc = TOps.Add(acc, TOps.Load(ref Unsafe.Add(ref _residual, pixel * _residualPixelStride + c)));
-            TOps.Store(Activations.Apply<TOps, TVec>(acc, _activation), ref Unsafe.Add(ref _output, pixel * _pixelStride + c));
+            if (c > lastBlock) c = lastBlock;
+            TVec acc0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            ref float inputRow = ref Unsafe.Add(ref inputStart, c);
+            ref float weightRow = ref Unsafe.Add(ref weightStart, c);
+            for (int ky = 0; ky < rows; ky++)
+            {
+                ref float tap = ref inputRow;
+                ref float weight = ref weightRow;
+                for (int kx = 0; kx < k; kx++)
+                {
+                    TVec w = TOps.Load(ref weight);
+                    acc0 = TOps.MultiplyAdd(TOps.Load(ref tap), w, acc0);
+                    acc1 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, step)), w, acc1);
+                    acc2 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 2 * step)), w, acc2);
+                    acc3 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 3 * step)), w, acc3);
+                    tap = ref Unsafe.Add(ref tap, ps);
+                    weight = ref Unsafe.Add(ref weight, tapStride);
+                }
+                inputRow = ref Unsafe.Add(ref inputRow, rowPitch);
+                weightRow = ref Unsafe.Add(ref weightRow, weightPitch);
+            }
+            ref float destination = ref Unsafe.Add(ref outputStart, c);
+            TOps.Store(acc0, ref destination);
+            TOps.Store(acc1, ref Unsafe.Add(ref destination, outStep));
+            TOps.Store(acc2, ref Unsafe.Add(ref destination, 2 * outStep));
+            TOps.Store(acc3, ref Unsafe.Add(ref destination, 3 * outStep));
+            if (c == lastBlock) break;
         }
+    }
+
+    /// <summary>
+    /// Adds the residual and applies the activation to output row <paramref name="y"/> in place. The overlapping
+    /// tail block is loaded before the blocks it overlaps are rewritten, so no lane is finished twice.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void FinishRow<TOps, TVec>(Epilogue epilogue, ref float output, Nhwc outputShape, int y)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        int channels = outputShape.Channels, lastBlock = channels - TOps.Count;
+        bool hasTail = channels % TOps.Count != 0, hasResidual = !epilogue.Residual.IsEmpty;
+        ref float residual = ref MemoryMarshal.GetReference(epilogue.Residual);
+        for (int x = 0; x < outputShape.Width; x++)
+        {
+            int pixel = y * outputShape.Width + x;
+            ref float destination = ref Unsafe.Add(ref output, pixel * outputShape.PixelStride);
+            ref float residualPixel = ref Unsafe.Add(ref residual, hasResidual ? pixel * epilogue.ResidualPixelStride : 0);
+            TVec tail = TOps.Load(ref Unsafe.Add(ref destination, lastBlock));
+            for (int c = 0; c + TOps.Count <= channels; c += TOps.Count)
+                TOps.Store(Finish<TOps, TVec>(TOps.Load(ref Unsafe.Add(ref destination, c)), ref residualPixel, hasResidual, c, epilogue.Activation),
+                    ref Unsafe.Add(ref destination, c));
+            if (hasTail)
+                TOps.Store(Finish<TOps, TVec>(tail, ref residualPixel, hasResidual, lastBlock, epilogue.Activation),
+                    ref Unsafe.Add(ref destination, lastBlock));
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static TVec Finish<TOps, TVec>(TVec sum, ref float residual, bool hasResidual, int c, Activation activation)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        if (hasResidual) sum = TOps.Add(sum, TOps.Load(ref Unsafe.Add(ref residual, c)));
+        return Activations.Apply<TOps, TVec>(sum, activation);
     }
 }
