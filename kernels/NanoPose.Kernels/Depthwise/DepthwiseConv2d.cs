@@ -137,19 +137,24 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>Sizes and strides of one call, in the form the row loops use.</summary>
-    readonly struct RowGeometry(Nhwc inputShape, DepthwiseWindow window, Nhwc outputShape)
+    readonly struct RowGeometry
     {
-        public readonly int Kernel = window.Kernel, Stride = window.Stride, Top = window.Padding.Top, Left = window.Padding.Left;
-        public readonly int InputHeight = inputShape.Height, InputWidth = inputShape.Width, Channels = inputShape.Channels;
-        public readonly int PixelStride = inputShape.PixelStride, RowPitch = inputShape.Width * inputShape.PixelStride;
-        public readonly int TapStride = PackedTapStride(inputShape.Channels);
-        public readonly int OutputWidth = outputShape.Width, OutputPixelStride = outputShape.PixelStride;
+        public readonly int Kernel, Stride, Top, Left, InputHeight, InputWidth, Channels, PixelStride, RowPitch, TapStride;
+        public readonly int OutputWidth, OutputPixelStride;
         /// <summary>Output columns [InteriorStart, InteriorEnd) have all k column taps inside the input.</summary>
-        public readonly int InteriorStart = Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride);
-        public readonly int InteriorEnd = inputShape.Width + window.Padding.Left < window.Kernel
-            ? Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride)
-            : Math.Clamp((inputShape.Width + window.Padding.Left - window.Kernel) / window.Stride + 1,
-                Math.Min(outputShape.Width, (window.Padding.Left + window.Stride - 1) / window.Stride), outputShape.Width);
+        public readonly int InteriorStart, InteriorEnd;
+
+        public RowGeometry(Nhwc inputShape, DepthwiseWindow window, Nhwc outputShape)
+        {
+            (Kernel, Stride, Top, Left) = (window.Kernel, window.Stride, window.Padding.Top, window.Padding.Left);
+            (InputHeight, InputWidth, Channels, PixelStride) = (inputShape.Height, inputShape.Width, inputShape.Channels, inputShape.PixelStride);
+            RowPitch = InputWidth * PixelStride;
+            TapStride = PackedTapStride(Channels);
+            (OutputWidth, OutputPixelStride) = (outputShape.Width, outputShape.PixelStride);
+            InteriorStart = Math.Min(OutputWidth, (Left + Stride - 1) / Stride);
+            InteriorEnd = InputWidth + Left < Kernel ? InteriorStart
+                : Math.Clamp((InputWidth + Left - Kernel) / Stride + 1, InteriorStart, OutputWidth);
+        }
     }
 
     /// <summary>
