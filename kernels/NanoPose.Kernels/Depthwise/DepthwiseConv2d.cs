@@ -160,7 +160,8 @@ public static class DepthwiseConv2d
     /// <summary>
     /// Output row <paramref name="y"/> before the residual and activation. Zero padding becomes a clipped tap range,
     /// so no tap is bounds-checked: interior columns go four pixels at a time, each weight vector loaded once for
-    /// the four; border columns one at a time with their column taps clipped.
+    /// the four (fewer than four interior columns go one at a time); border columns one at a time with their column
+    /// taps clipped.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void AccumulateRow<TOps, TVec>(ref float input, ref float weights, ref float bias, bool hasBias,
@@ -175,9 +176,19 @@ public static class DepthwiseConv2d
         int x = 0;
         for (; x < g.InteriorStart; x++)
             Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
-        for (; x + 4 <= g.InteriorEnd; x += 4)
-            Quad<TOps, TVec>(ref Unsafe.Add(ref inputRows, (x * g.Stride - g.Left) * g.PixelStride), ref weightRows, ref bias, hasBias,
-                ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride), g, rows);
+        if (g.InteriorEnd - x >= 4)
+        {
+            // The last group of four ends at InteriorEnd, overlapping the one before: its pixels are recomputed
+            // identically, which is harmless because the row holds plain sums until FinishRow.
+            for (; ; x += 4)
+            {
+                if (x > g.InteriorEnd - 4) x = g.InteriorEnd - 4;
+                Quad<TOps, TVec>(ref Unsafe.Add(ref inputRows, (x * g.Stride - g.Left) * g.PixelStride), ref weightRows, ref bias, hasBias,
+                    ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride), g, rows);
+                if (x == g.InteriorEnd - 4) break;
+            }
+            x = g.InteriorEnd;
+        }
         for (; x < g.OutputWidth; x++)
             Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
     }
