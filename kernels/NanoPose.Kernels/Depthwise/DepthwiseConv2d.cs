@@ -159,9 +159,9 @@ public static class DepthwiseConv2d
 
     /// <summary>
     /// Output row <paramref name="y"/> before the residual and activation. Zero padding becomes a clipped tap range,
-    /// so no tap is bounds-checked: interior columns go four pixels at a time, each weight vector loaded once for
-    /// the four (fewer than four interior columns go one at a time); border columns one at a time with their column
-    /// taps clipped.
+    /// so no tap is bounds-checked: interior columns go eight pixels at a time (four when fewer than eight, one at a
+    /// time when fewer than four), each weight vector loaded once for the group and eight independent accumulator
+    /// chains hiding the FMA latency; border columns one at a time with their column taps clipped.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     static void AccumulateRow<TOps, TVec>(ref float input, ref float weights, ref float bias, bool hasBias,
@@ -176,19 +176,9 @@ public static class DepthwiseConv2d
         int x = 0;
         for (; x < g.InteriorStart; x++)
             Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
-        if (g.InteriorEnd - x >= 4)
-        {
-            // The last group of four ends at InteriorEnd, overlapping the one before: its pixels are recomputed
-            // identically, which is harmless because the row holds plain sums until FinishRow.
-            for (; ; x += 4)
-            {
-                if (x > g.InteriorEnd - 4) x = g.InteriorEnd - 4;
-                Quad<TOps, TVec>(ref Unsafe.Add(ref inputRows, (x * g.Stride - g.Left) * g.PixelStride), ref weightRows, ref bias, hasBias,
-                    ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride), g, rows);
-                if (x == g.InteriorEnd - 4) break;
-            }
-            x = g.InteriorEnd;
-        }
+        int interior = g.InteriorEnd - x;
+        if (interior >= 8) x = Groups<TOps, TVec, EightPixels>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
+        else if (interior >= 4) x = Groups<TOps, TVec, FourPixels>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
         for (; x < g.OutputWidth; x++)
             Pixel<TOps, TVec>(ref inputRows, ref weightRows, ref bias, hasBias, ref outputRow, g, x, rows);
     }
@@ -230,11 +220,38 @@ public static class DepthwiseConv2d
         }
     }
 
-    /// <summary>Four interior pixels (all column taps inside the input); every channel block.</summary>
+    /// <summary>How many interior pixels one step computes; a compile-time constant per instantiation.</summary>
+    interface IPixelGroup { static abstract int Pixels { get; } }
+    readonly struct FourPixels : IPixelGroup { public static int Pixels => 4; }
+    readonly struct EightPixels : IPixelGroup { public static int Pixels => 8; }
+
+    /// <summary>
+    /// Interior columns [x, InteriorEnd) in groups; the last group ends at InteriorEnd and overlaps the one before,
+    /// recomputing its pixels identically (harmless: the row holds plain sums until FinishRow). Returns InteriorEnd.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Quad<TOps, TVec>(ref float inputStart, ref float weightStart, ref float bias, bool hasBias,
+    static int Groups<TOps, TVec, TGroup>(ref float inputRows, ref float weightRows, ref float bias, bool hasBias,
+        ref float outputRow, in RowGeometry g, int x, int rows)
+        where TOps : struct, IVec<TVec> where TVec : struct where TGroup : struct, IPixelGroup
+    {
+        int last = g.InteriorEnd - TGroup.Pixels;
+        for (; ; x += TGroup.Pixels)
+        {
+            if (x > last) x = last;
+            Group<TOps, TVec, TGroup>(ref Unsafe.Add(ref inputRows, (x * g.Stride - g.Left) * g.PixelStride), ref weightRows,
+                ref bias, hasBias, ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride), g, rows);
+            if (x == last) return g.InteriorEnd;
+        }
+    }
+
+    /// <summary>
+    /// Four or eight interior pixels (all column taps inside the input); every channel block. The eight-pixel
+    /// accumulators exist only in the eight-pixel instantiation (the JIT folds the <c>Pixels == 8</c> tests).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Group<TOps, TVec, TGroup>(ref float inputStart, ref float weightStart, ref float bias, bool hasBias,
         ref float outputStart, in RowGeometry g, int rows)
-        where TOps : struct, IVec<TVec> where TVec : struct
+        where TOps : struct, IVec<TVec> where TVec : struct where TGroup : struct, IPixelGroup
     {
         int k = g.Kernel, ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, weightPitch = k * g.TapStride;
         int step = g.Stride * ps, outStep = g.OutputPixelStride;
@@ -242,7 +259,8 @@ public static class DepthwiseConv2d
         for (int c = 0; ; c += TOps.Count)
         {
             if (c > lastBlock) c = lastBlock;
-            TVec acc0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            TVec acc0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
             ref float inputRow = ref Unsafe.Add(ref inputStart, c);
             ref float weightRow = ref Unsafe.Add(ref weightStart, c);
             for (int ky = 0; ky < rows; ky++)
@@ -256,6 +274,13 @@ public static class DepthwiseConv2d
                     acc1 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, step)), w, acc1);
                     acc2 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 2 * step)), w, acc2);
                     acc3 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 3 * step)), w, acc3);
+                    if (TGroup.Pixels == 8)
+                    {
+                        acc4 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 4 * step)), w, acc4);
+                        acc5 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 5 * step)), w, acc5);
+                        acc6 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 6 * step)), w, acc6);
+                        acc7 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref tap, 7 * step)), w, acc7);
+                    }
                     tap = ref Unsafe.Add(ref tap, ps);
                     weight = ref Unsafe.Add(ref weight, tapStride);
                 }
@@ -267,6 +292,13 @@ public static class DepthwiseConv2d
             TOps.Store(acc1, ref Unsafe.Add(ref destination, outStep));
             TOps.Store(acc2, ref Unsafe.Add(ref destination, 2 * outStep));
             TOps.Store(acc3, ref Unsafe.Add(ref destination, 3 * outStep));
+            if (TGroup.Pixels == 8)
+            {
+                TOps.Store(acc4, ref Unsafe.Add(ref destination, 4 * outStep));
+                TOps.Store(acc5, ref Unsafe.Add(ref destination, 5 * outStep));
+                TOps.Store(acc6, ref Unsafe.Add(ref destination, 6 * outStep));
+                TOps.Store(acc7, ref Unsafe.Add(ref destination, 7 * outStep));
+            }
             if (c == lastBlock) break;
         }
     }
