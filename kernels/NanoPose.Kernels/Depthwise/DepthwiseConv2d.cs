@@ -170,7 +170,8 @@ public static class DepthwiseConv2d
     {
         int k = g.Kernel, iy = y * g.Stride - g.Top;
         int kyStart = Math.Max(0, -iy), rows = Math.Max(0, Math.Min(k, g.InputHeight - iy) - kyStart);
-        ref float inputRows = ref Unsafe.Add(ref input, rows == 0 ? 0 : (iy + kyStart) * g.RowPitch);
+        if (rows == 0) (iy, kyStart) = (0, 0); // a row of pure padding: keep the references in bounds
+        ref float inputRows = ref Unsafe.Add(ref input, (iy + kyStart) * g.RowPitch);
         ref float weightRows = ref Unsafe.Add(ref weights, kyStart * k * g.TapStride);
         ref float outputRow = ref Unsafe.Add(ref output, y * g.OutputWidth * g.OutputPixelStride);
         int x = 0;
@@ -191,8 +192,8 @@ public static class DepthwiseConv2d
     {
         int ix = x * g.Stride - g.Left;
         int kxStart = Math.Max(0, -ix), columns = Math.Max(0, Math.Min(g.Kernel, g.InputWidth - ix) - kxStart);
-        if (columns == 0) rows = 0; // every tap is padding: keep the input reference in bounds
-        ref float inputStart = ref Unsafe.Add(ref inputRows, rows == 0 ? 0 : (ix + kxStart) * g.PixelStride);
+        if (columns == 0) (rows, ix, kxStart) = (0, 0, 0); // every tap is padding: keep the references in bounds
+        ref float inputStart = ref Unsafe.Add(ref inputRows, (ix + kxStart) * g.PixelStride);
         ref float weightStart = ref Unsafe.Add(ref weightRows, kxStart * g.TapStride);
         int ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, weightPitch = g.Kernel * g.TapStride;
         int lastBlock = g.Channels - TOps.Count;
