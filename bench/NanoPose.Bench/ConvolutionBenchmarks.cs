@@ -37,7 +37,7 @@ public class ConvolutionBenchmarks
         new("1x1 20-20 64x48", 64, 48, 20, 20, ConvGeometry.Pointwise()),
         new("1x1 160-160 8x6", 8, 6, 160, 160, ConvGeometry.Pointwise()),
         new("stem s2 3-32 256x192", 256, 192, 3, 32, ConvGeometry.Square(3, 2, 1)),
-        new("effnet s2 3-32 384", 384, 384, 3, 32, new ConvGeometry(3, 3, 2, 2, 0, 0, 1, 1, 1)),
+        new("effnet s2 3-32 384", 384, 384, 3, 32, new ConvGeometry(3, 3, 2, 2, new Padding2d(0, 0, 1, 1), 1)),
         new("1x1 24-144 96x96", 96, 96, 24, 144, ConvGeometry.Pointwise()),
         new("deconv 66-32 128", 128, 128, 32 + 34, 32, ConvGeometry.Square(4, 2, 1), Transposed: true),
     ];

@@ -7,15 +7,15 @@ using NanoPose.Kernels.Simd;
 namespace NanoPose.Bench;
 
 /// <summary>A depthwise layer of one of the networks, with the epilogue it runs (BN folded into the bias).</summary>
-public sealed record DepthwiseShape(string Layer, int Height, int Width, int Channels, DepthwiseWindow Window, Activation Activation)
+public sealed record DepthwiseShape(string Layer, int Height, int Width, int Channels, ConvGeometry Window, Activation Activation)
     : IWorkload
 {
     public Nhwc Input => new(Height, Width, Channels);
-    public Nhwc Output => Window.OutputShape(Input);
-    public double Flops => 2.0 * Output.Pixels * Channels * Window.Kernel * Window.Kernel;
-    public double Bytes => 4.0 * (Input.Pixels * Channels + Channels * Window.Kernel * Window.Kernel + Output.Pixels * Channels);
+    public Nhwc Output => Window.OutputShape(Input, Input.Channels);
+    public double Flops => 2.0 * Output.Pixels * Channels * Window.KernelHeight * Window.KernelHeight;
+    public double Bytes => 4.0 * (Input.Pixels * Channels + Channels * Window.KernelHeight * Window.KernelHeight + Output.Pixels * Channels);
     /// <summary>Short enough for BenchmarkDotNet's 20-character parameter column.</summary>
-    public override string ToString() => $"k{Window.Kernel}s{Window.Stride} {Channels}c {Height}x{Width}";
+    public override string ToString() => $"k{Window.KernelHeight}s{Window.StrideY} {Channels}c {Height}x{Width}";
 }
 
 public class DepthwiseBenchmarks
@@ -23,16 +23,16 @@ public class DepthwiseBenchmarks
     public static IEnumerable<DepthwiseShape> Shapes() =>
     [
         // Lite-HRNet-18 at 256×192 (A.5 CCW / A.6 naive depthwise: 3×3 s1 pad 1, BN, no activation).
-        new("LiteHRNet", 64, 48, 20, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), Activation.None),
-        new("LiteHRNet", 32, 24, 40, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), Activation.None),
-        new("LiteHRNet", 16, 12, 80, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), Activation.None),
-        new("LiteHRNet", 8, 6, 160, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), Activation.None),
+        new("LiteHRNet", 64, 48, 20, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), Activation.None),
+        new("LiteHRNet", 32, 24, 40, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), Activation.None),
+        new("LiteHRNet", 16, 12, 80, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), Activation.None),
+        new("LiteHRNet", 8, 6, 160, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), Activation.None),
         // Lite-HRNet stem depthwise (A.3): 3×3 s2 pad 1.
-        new("LiteHRNet stem", 128, 96, 32, new DepthwiseWindow(3, 2, Padding2d.Uniform(1)), Activation.None),
+        new("LiteHRNet stem", 128, 96, 32, ConvGeometry.Square(3, 2, Padding2d.Uniform(1)), Activation.None),
         // EfficientNet MBConv depthwise units of EfficientHRNet (B.3): static same padding, BN, Swish.
-        new("EfficientNet", 96, 96, 96, new DepthwiseWindow(3, 1, Padding2d.Same(3, 1)), Activation.SiLU),
-        new("EfficientNet", 96, 96, 144, new DepthwiseWindow(5, 2, Padding2d.Same(5, 2)), Activation.SiLU),
-        new("EfficientNet", 24, 24, 672, new DepthwiseWindow(5, 1, Padding2d.Same(5, 1)), Activation.SiLU),
+        new("EfficientNet", 96, 96, 96, ConvGeometry.Square(3, 1, Padding2d.Same(3, 1)), Activation.SiLU),
+        new("EfficientNet", 96, 96, 144, ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)), Activation.SiLU),
+        new("EfficientNet", 24, 24, 672, ConvGeometry.Square(5, 1, Padding2d.Same(5, 1)), Activation.SiLU),
     ];
 
     public static IEnumerable<VectorWidth> Widths() => Isa.Supported.Where(w => w != VectorWidth.Scalar);
@@ -50,7 +50,7 @@ public class DepthwiseBenchmarks
     {
         var random = new Random(42);
         float Next() => (float)(random.NextDouble() * 2 - 1);
-        int k = Shape.Window.Kernel;
+        int k = Shape.Window.KernelHeight;
         _input = new float[Shape.Input.RequiredLength];
         for (int i = 0; i < _input.Length; i++) _input[i] = Next();
         var weights = new float[Shape.Channels * k * k];

@@ -32,8 +32,8 @@ public static class ConvReference
                         for (int ky = 0; ky < kh; ky++)
                             for (int kx = 0; kx < kw; kx++)
                             {
-                                int iy = oy * geometry.StrideY - geometry.PadTop + ky;
-                                int ix = ox * geometry.StrideX - geometry.PadLeft + kx;
+                                int iy = oy * geometry.StrideY - geometry.Padding.Top + ky;
+                                int ix = ox * geometry.StrideX - geometry.Padding.Left + kx;
                                 if (iy < 0 || iy >= inputShape.Height || ix < 0 || ix >= inputShape.Width) continue;
                                 sum += input[inputShape.Offset(iy, ix) + firstInput + i] * weights[((o * cinG + i) * kh + ky) * kw + kx];
                             }

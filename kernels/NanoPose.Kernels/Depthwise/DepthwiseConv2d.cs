@@ -45,7 +45,7 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>Every output row. <paramref name="packedWeights"/> comes from <see cref="PackWeights"/>.</summary>
-    public static void Run(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    public static void Run(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape) =>
         RunRows(width, input, inputShape, window, packedWeights, epilogue, output, outputShape, 0, outputShape.Height);
 
@@ -55,11 +55,11 @@ public static class DepthwiseConv2d
     /// <see cref="VectorWidth.Scalar"/> runs the reference loops; a vector width narrower than the lanes the
     /// channels fill steps down (C = 8 on V512 runs V256; C &lt; 4 runs the scalar loops).
     /// </summary>
-    public static void RunRows(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    public static void RunRows(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
     {
         int channels = inputShape.Channels;
-        Validate(input, inputShape, window, packedWeights.Length, PackedWeightLength(channels, window.Kernel),
+        Validate(input, inputShape, window, packedWeights.Length, PackedWeightLength(channels, window.KernelHeight),
             nameof(packedWeights), epilogue, output, outputShape, rowStart, rowEnd);
         if (width == VectorWidth.V512 && channels < V512.Count) width = VectorWidth.V256;
         if (width == VectorWidth.V256 && channels < V256.Count) width = VectorWidth.V128;
@@ -85,18 +85,19 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>Argument checks shared by the reference and the fast bodies.</summary>
-    internal static void Validate(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    internal static void Validate(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         int weightLength, int expectedWeightLength, string weightName, Epilogue epilogue,
         Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
     {
         var pad = window.Padding;
-        if (window.Kernel < 1 || window.Stride < 1 || pad.Top < 0 || pad.Left < 0 || pad.Bottom < 0 || pad.Right < 0)
-            throw new ArgumentException($"window: expected kernel and stride ≥ 1 and paddings ≥ 0, found {window}.", nameof(window));
+        if (window.KernelHeight < 1 || window.StrideY < 1 || !pad.IsValid
+            || window.KernelWidth != window.KernelHeight || window.StrideX != window.StrideY)
+            throw new ArgumentException($"window: expected a square kernel, equal strides ≥ 1 and paddings ≥ 0, found {window}.", nameof(window));
         inputShape.Validate(input.Length, nameof(input));
-        if (inputShape.Channels < 1 || inputShape.Height + pad.Top + pad.Bottom < window.Kernel || inputShape.Width + pad.Left + pad.Right < window.Kernel)
-            throw new ArgumentException($"inputShape: expected at least 1 channel and a padded size of at least {window.Kernel}×{window.Kernel}, found {inputShape} with {pad}.", nameof(inputShape));
+        if (inputShape.Channels < 1 || inputShape.Height + pad.Top + pad.Bottom < window.KernelHeight || inputShape.Width + pad.Left + pad.Right < window.KernelHeight)
+            throw new ArgumentException($"inputShape: expected at least 1 channel and a padded size of at least {window.KernelHeight}×{window.KernelHeight}, found {inputShape} with {pad}.", nameof(inputShape));
         outputShape.Validate(output.Length, nameof(output));
-        var expected = window.OutputShape(inputShape);
+        var expected = window.OutputShape(inputShape, inputShape.Channels);
         if (outputShape.Height != expected.Height || outputShape.Width != expected.Width || outputShape.Channels != expected.Channels)
             throw new ArgumentException($"outputShape: expected {expected.Height}×{expected.Width}×{expected.Channels}, found {outputShape.Height}×{outputShape.Width}×{outputShape.Channels}.", nameof(outputShape));
         if (weightLength != expectedWeightLength)
@@ -119,7 +120,7 @@ public static class DepthwiseConv2d
     /// then (only with a residual or an activation) a second pass finishes that row while it is still in L1.
     /// Keeping the exp calls of the activations out of the tap loops keeps the accumulators in registers.
     /// </summary>
-    static void Rows<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    static void Rows<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
@@ -144,9 +145,9 @@ public static class DepthwiseConv2d
         /// <summary>Output columns [InteriorStart, InteriorEnd) have all k column taps inside the input.</summary>
         public readonly int InteriorStart, InteriorEnd;
 
-        public RowGeometry(Nhwc inputShape, DepthwiseWindow window, Nhwc outputShape)
+        public RowGeometry(Nhwc inputShape, ConvGeometry window, Nhwc outputShape)
         {
-            (Kernel, Stride, Top, Left) = (window.Kernel, window.Stride, window.Padding.Top, window.Padding.Left);
+            (Kernel, Stride, Top, Left) = (window.KernelHeight, window.StrideY, window.Padding.Top, window.Padding.Left);
             (InputHeight, InputWidth, Channels, PixelStride) = (inputShape.Height, inputShape.Width, inputShape.Channels, inputShape.PixelStride);
             RowPitch = InputWidth * PixelStride;
             TapStride = PackedTapStride(Channels);

@@ -10,10 +10,10 @@ namespace NanoPose.Kernels.Depthwise;
 public static class DepthwiseConv2dReference
 {
     /// <summary>Every output row, weights in PyTorch layout <c>[C, 1, k, k]</c>.</summary>
-    public static void Run(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    public static void Run(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> torchWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape)
     {
-        int k = window.Kernel;
+        int k = window.KernelHeight;
         DepthwiseConv2d.Validate(input, inputShape, window, torchWeights.Length, inputShape.Channels * k * k,
             nameof(torchWeights), epilogue, output, outputShape, 0, outputShape.Height);
         Compute(input, inputShape, window, torchWeights, channelStride: k * k, tapStride: 1,
@@ -24,11 +24,11 @@ public static class DepthwiseConv2dReference
     /// Output rows [rowStart, rowEnd); weight (c, ky, kx) at <c>c·channelStride + (ky·k + kx)·tapStride</c>,
     /// so the same loops read the PyTorch layout and the packed one. Arguments already validated.
     /// </summary>
-    internal static void Compute(ReadOnlySpan<float> input, Nhwc inputShape, DepthwiseWindow window,
+    internal static void Compute(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> weights, int channelStride, int tapStride, Epilogue epilogue,
         Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
     {
-        int k = window.Kernel, stride = window.Stride;
+        int k = window.KernelHeight, stride = window.StrideY;
         for (int y = rowStart; y < rowEnd; y++)
             for (int x = 0; x < outputShape.Width; x++)
                 for (int c = 0; c < inputShape.Channels; c++)

@@ -27,7 +27,7 @@ public class ConvReferenceTests
         // Pad (top, left) 0 and (bottom, right) 1: out(y, x) = in(y, x) + 2·in(y + 1, x + 2); output 2×2.
         var output = new float[4];
         float[] residual = [100, 200, 300, 400];
-        ConvReference.Conv2d(Input, new Nhwc(3, 3, 1), Kernel, new ConvGeometry(3, 3, 1, 1, 0, 0, 1, 1, 1), output, new Nhwc(2, 2, 1),
+        ConvReference.Conv2d(Input, new Nhwc(3, 3, 1), Kernel, new ConvGeometry(3, 3, 1, 1, new Padding2d(0, 0, 1, 1), 1), output, new Nhwc(2, 2, 1),
             new Epilogue { Residual = residual, ResidualPixelStride = 1 }, 0, 2);
         Assert.Equal([100 + 1 + 12, 200 + 2, 300 + 4 + 18, 400 + 5], output);
 

@@ -36,8 +36,8 @@ public class ConvolutionTests
                 foreach (int cin in (int[])[1, 7, 13])
                     new ConvCase(9, 13, cin, 17, ConvGeometry.Square(k, stride, k / 2)).Check(width, ++seed);
         // Different strides and kernel extents per axis.
-        new ConvCase(10, 12, 5, 9, new ConvGeometry(3, 5, 2, 1, 1, 2, 1, 2, 1)).Check(width);
-        new ConvCase(7, 16, 4, 20, new ConvGeometry(1, 3, 1, 2, 0, 1, 0, 1, 1), Activation.ReLU).Check(width);
+        new ConvCase(10, 12, 5, 9, new ConvGeometry(3, 5, 2, 1, new Padding2d(1, 2, 1, 2), 1)).Check(width);
+        new ConvCase(7, 16, 4, 20, new ConvGeometry(1, 3, 1, 2, new Padding2d(0, 1, 0, 1), 1), Activation.ReLU).Check(width);
         // A 1×1 with stride 2 is not a GEMM over all pixels.
         new ConvCase(9, 11, 8, 12, ConvGeometry.Square(1, 2)).Check(width);
     }
@@ -46,17 +46,17 @@ public class ConvolutionTests
     public void AsymmetricPaddings(VectorWidth width)
     {
         // EfficientNet's static same-padding: k3s2 → (0, 1), k5s2 → (1, 2), k5s1 → (2, 2).
-        new ConvCase(12, 9, 3, 32, new ConvGeometry(3, 3, 2, 2, 0, 0, 1, 1, 1), Activation.SiLU).Check(width);
-        new ConvCase(11, 13, 5, 24, new ConvGeometry(5, 5, 2, 2, 1, 1, 2, 2, 1), Activation.SiLU).Check(width);
-        new ConvCase(6, 7, 3, 10, new ConvGeometry(3, 3, 1, 1, 2, 0, 0, 3, 1)).Check(width);
-        new ConvCase(5, 6, 2, 7, new ConvGeometry(3, 3, 1, 1, 0, 3, 2, 0, 1)).Check(width);
+        new ConvCase(12, 9, 3, 32, new ConvGeometry(3, 3, 2, 2, new Padding2d(0, 0, 1, 1), 1), Activation.SiLU).Check(width);
+        new ConvCase(11, 13, 5, 24, new ConvGeometry(5, 5, 2, 2, new Padding2d(1, 1, 2, 2), 1), Activation.SiLU).Check(width);
+        new ConvCase(6, 7, 3, 10, new ConvGeometry(3, 3, 1, 1, new Padding2d(2, 0, 0, 3), 1)).Check(width);
+        new ConvCase(5, 6, 2, 7, new ConvGeometry(3, 3, 1, 1, new Padding2d(0, 3, 2, 0), 1)).Check(width);
         // Padding larger than the kernel: some outputs see no input at all, only the epilogue.
-        new ConvCase(3, 4, 3, 6, new ConvGeometry(2, 2, 1, 1, 3, 3, 3, 3, 1), Activation.Sigmoid).Check(width);
+        new ConvCase(3, 4, 3, 6, new ConvGeometry(2, 2, 1, 1, new Padding2d(3, 3, 3, 3), 1), Activation.Sigmoid).Check(width);
         // Input narrower than the kernel: every pixel is a border pixel.
         new ConvCase(2, 2, 4, 18, ConvGeometry.Square(5, 1, 2)).Check(width);
         // More input channels than the zero row holds: border pixels run alone over their valid taps.
-        new ConvCase(2, 11, 1030, 3, new ConvGeometry(3, 3, 1, 2, 1, 2, 1, 1, 1), Activation.ReLU, InputExtra: 1).Check(width);
-        new ConvCase(3, 4, 1025, 2, new ConvGeometry(3, 3, 1, 1, 1, 1, 1, 2, 1)).Check(width);
+        new ConvCase(2, 11, 1030, 3, new ConvGeometry(3, 3, 1, 2, new Padding2d(1, 2, 1, 1), 1), Activation.ReLU, InputExtra: 1).Check(width);
+        new ConvCase(3, 4, 1025, 2, new ConvGeometry(3, 3, 1, 1, new Padding2d(1, 1, 1, 2), 1)).Check(width);
     }
 
     [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
@@ -139,7 +139,7 @@ public class ConvolutionTests
         // Lite-HRNet stem 3×3 s2 3→32, ReLU, at 64×48 instead of 256×192.
         new ConvCase(64, 48, 3, 32, ConvGeometry.Square(3, 2, 1), Activation.ReLU).Check(width);
         // EfficientNet stem 3×3 s2 pad (0,1), Swish, at 40×40 instead of 384×384.
-        new ConvCase(40, 40, 3, 32, new ConvGeometry(3, 3, 2, 2, 0, 0, 1, 1, 1), Activation.SiLU, Bias: false).Check(width);
+        new ConvCase(40, 40, 3, 32, new ConvGeometry(3, 3, 2, 2, new Padding2d(0, 0, 1, 1), 1), Activation.SiLU, Bias: false).Check(width);
         // 1×1 convs: 256→256 at 16×16, 160→160 at 8×6, 20→20 at 64×48 on channel halves, expand 24→144 at 24×24.
         new ConvCase(16, 16, 256, 256, ConvGeometry.Pointwise(), Activation.ReLU).Check(width);
         new ConvCase(8, 6, 160, 160, ConvGeometry.Pointwise(), Activation.ReLU).Check(width);

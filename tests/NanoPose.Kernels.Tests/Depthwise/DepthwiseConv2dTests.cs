@@ -8,12 +8,12 @@ namespace NanoPose.Kernels.Tests.Depthwise;
 public class DepthwiseConv2dTests
 {
     /// <summary>One depthwise call: shapes, window, epilogue choices and the row range to compute.</summary>
-    public sealed record Case(int Height, int Width, int Channels, DepthwiseWindow Window,
+    public sealed record Case(int Height, int Width, int Channels, ConvGeometry Window,
         int InputPixelStride = 0, int OutputPixelStride = 0, Activation Activation = Activation.None,
         bool Bias = false, bool Residual = false, int ResidualPixelStride = 0, int RowStart = 0, int RowEnd = -1)
     {
         public override string ToString() =>
-            $"{Height}x{Width}x{Channels} k{Window.Kernel}s{Window.Stride} {Window.Padding} strides {InputPixelStride}/{OutputPixelStride}/{ResidualPixelStride} " +
+            $"{Height}x{Width}x{Channels} k{Window.KernelHeight}s{Window.StrideY} {Window.Padding} strides {InputPixelStride}/{OutputPixelStride}/{ResidualPixelStride} " +
             $"{Activation} bias={Bias} residual={Residual} rows [{RowStart}, {RowEnd})";
     }
 
@@ -28,10 +28,10 @@ public class DepthwiseConv2dTests
     {
         var window = c.Window;
         var inputShape = new Nhwc(c.Height, c.Width, c.Channels, Math.Max(c.InputPixelStride, c.Channels));
-        var dense = window.OutputShape(inputShape);
+        var dense = window.OutputShape(inputShape, inputShape.Channels);
         var outputShape = dense with { PixelStride = Math.Max(c.OutputPixelStride, c.Channels) };
         int rowEnd = c.RowEnd < 0 ? dense.Height : c.RowEnd;
-        int k = window.Kernel;
+        int k = window.KernelHeight;
 
         var input = WithGaps(inputShape, seed);
         var weights = TestData.Random(c.Channels * k * k, seed + 1);
@@ -90,7 +90,7 @@ public class DepthwiseConv2dTests
         foreach (var (k, s) in KernelsAndStrides)
         {
             var pad = ((i++ + channels) % 3) switch { 0 => Padding2d.Uniform(k / 2), 1 => Padding2d.Same(k, s), _ => new Padding2d(k - 1, 0, 1, k - 1) };
-            Check(width, new Case(6, 7, channels, new DepthwiseWindow(k, s, pad), InputPixelStride: channels + channels % 3,
+            Check(width, new Case(6, 7, channels, ConvGeometry.Square(k, s, pad), InputPixelStride: channels + channels % 3,
                 OutputPixelStride: channels + channels % 2, Activation: AllActivations[channels % AllActivations.Length],
                 Bias: channels % 2 == 0, Residual: channels % 3 == 1), seed: channels * 10 + i);
         }
@@ -107,7 +107,7 @@ public class DepthwiseConv2dTests
             int inputWidth = (outputWidth - 1) * s + k - pad.Left - pad.Right + outputWidth % s;
             if (inputWidth < 1) continue;
             int inputHeight = 2 * s + k - pad.Top - pad.Bottom;
-            Check(width, new Case(inputHeight, inputWidth, 17, new DepthwiseWindow(k, s, pad), Bias: true), seed: outputWidth * 10 + i);
+            Check(width, new Case(inputHeight, inputWidth, 17, ConvGeometry.Square(k, s, pad), Bias: true), seed: outputWidth * 10 + i);
         }
     }
 
@@ -130,12 +130,12 @@ public class DepthwiseConv2dTests
             foreach (int left in pads)
                 foreach (int bottom in pads)
                     foreach (int right in pads)
-                        Check(width, new Case(6, 9, 9, new DepthwiseWindow(kernel, stride, new Padding2d(top, left, bottom, right))), seed++);
+                        Check(width, new Case(6, 9, 9, ConvGeometry.Square(kernel, stride, new Padding2d(top, left, bottom, right))), seed++);
         int wide = kernel + 1;
         foreach (var pad in new[] { new Padding2d(wide, 0, 0, 0), new Padding2d(0, wide, 0, 0), new Padding2d(0, 0, wide, 0), new Padding2d(0, 0, 0, wide), Padding2d.Uniform(wide) })
-            Check(width, new Case(5, 6, 20, new DepthwiseWindow(kernel, stride, pad), Bias: true), seed++);
+            Check(width, new Case(5, 6, 20, ConvGeometry.Square(kernel, stride, pad), Bias: true), seed++);
         // Input narrower and shorter than the kernel: no interior pixel at all.
-        Check(width, new Case(kernel - 1, kernel - 2, 20, new DepthwiseWindow(kernel, stride, Padding2d.Uniform(kernel / 2 + 1))), seed);
+        Check(width, new Case(kernel - 1, kernel - 2, 20, ConvGeometry.Square(kernel, stride, Padding2d.Uniform(kernel / 2 + 1))), seed);
     }
 
     public static TheoryData<VectorWidth, Activation, bool, bool> WidthsByEpilogue()
@@ -156,7 +156,7 @@ public class DepthwiseConv2dTests
         int seed = 0;
         foreach (var (k, s) in KernelsAndStrides)
             foreach (int channels in new[] { 3, 20, 37 })
-                Check(width, new Case(9, 10, channels, new DepthwiseWindow(k, s, Padding2d.Same(k, s)),
+                Check(width, new Case(9, 10, channels, ConvGeometry.Square(k, s, Padding2d.Same(k, s)),
                     InputPixelStride: 2 * channels, OutputPixelStride: channels + 5, Activation: activation,
                     Bias: bias, Residual: residual, ResidualPixelStride: channels + 3), seed++);
     }
@@ -165,7 +165,7 @@ public class DepthwiseConv2dTests
     [Theory, MemberData(nameof(WidthsByKernelAndStride))]
     public void RowRanges(VectorWidth width, int kernel, int stride)
     {
-        var window = new DepthwiseWindow(kernel, stride, new Padding2d(kernel / 2, 1, kernel - 1, 0));
+        var window = ConvGeometry.Square(kernel, stride, new Padding2d(kernel / 2, 1, kernel - 1, 0));
         int outputHeight = window.OutputHeight(11);
         int seed = 0;
         for (int start = 0; start <= outputHeight; start += 2)
@@ -186,12 +186,12 @@ public class DepthwiseConv2dTests
     static readonly Dictionary<string, Case> RealLayers = new()
     {
         // Lite-HRNet CCW depthwise (A.5), branch 0 at 256×192: 20 channels read from the second half of a 40-channel tensor.
-        ["LiteHRNet dw3x3 s1 20ch 64x48 (half of 40)"] = new(64, 48, 20, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), InputPixelStride: 40, Bias: true),
-        ["LiteHRNet dw3x3 s1 160ch 8x6"] = new(8, 6, 160, new DepthwiseWindow(3, 1, Padding2d.Uniform(1)), Bias: true),
+        ["LiteHRNet dw3x3 s1 20ch 64x48 (half of 40)"] = new(64, 48, 20, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), InputPixelStride: 40, Bias: true),
+        ["LiteHRNet dw3x3 s1 160ch 8x6"] = new(8, 6, 160, ConvGeometry.Square(3, 1, Padding2d.Uniform(1)), Bias: true),
         // Lite-HRNet stem branch1 (A.3): x1 = channels 0-15 of the 32-channel conv1 output, 3×3 s2.
-        ["LiteHRNet stem dw3x3 s2 16ch 128x96 (half of 32)"] = new(128, 96, 16, new DepthwiseWindow(3, 2, Padding2d.Uniform(1)), InputPixelStride: 32, Bias: true),
+        ["LiteHRNet stem dw3x3 s2 16ch 128x96 (half of 32)"] = new(128, 96, 16, ConvGeometry.Square(3, 2, Padding2d.Uniform(1)), InputPixelStride: 32, Bias: true),
         // EfficientHRNet MBConv depthwise unit (B.3): ZeroPad2d (1, 2), BN folded into the bias, Swish.
-        ["EfficientNet dw5x5 s2 144ch 96x96"] = new(96, 96, 144, new DepthwiseWindow(5, 2, Padding2d.Same(5, 2)), Activation: Activation.SiLU, Bias: true),
+        ["EfficientNet dw5x5 s2 144ch 96x96"] = new(96, 96, 144, ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)), Activation: Activation.SiLU, Bias: true),
     };
 
     [Theory, MemberData(nameof(WidthsByRealLayer))]
@@ -206,8 +206,8 @@ public class DepthwiseConv2dTests
             foreach (int channels in new[] { 1, 5, 16, 21 })
             {
                 var inputShape = new Nhwc(7, 8, channels);
-                var window = new DepthwiseWindow(k, s, new Padding2d(1, k - 1, 0, 2));
-                var outputShape = window.OutputShape(inputShape);
+                var window = ConvGeometry.Square(k, s, new Padding2d(1, k - 1, 0, 2));
+                var outputShape = window.OutputShape(inputShape, inputShape.Channels);
                 var input = TestData.Random(inputShape.RequiredLength, channels);
                 var weights = TestData.Random(channels * k * k, channels + 1);
                 var packed = new float[DepthwiseConv2d.PackedWeightLength(channels, k)];
@@ -246,9 +246,9 @@ public class DepthwiseConv2dTests
         var shape = new Nhwc(3, 3, 1);
         float[] Run(Padding2d pad, int stride, Epilogue epilogue = default)
         {
-            var window = new DepthwiseWindow(3, stride, pad);
-            var output = new float[window.OutputShape(shape).RequiredLength];
-            DepthwiseConv2dReference.Run(image, shape, window, image, epilogue, output, window.OutputShape(shape));
+            var window = ConvGeometry.Square(3, stride, pad);
+            var output = new float[window.OutputShape(shape, shape.Channels).RequiredLength];
+            DepthwiseConv2dReference.Run(image, shape, window, image, epilogue, output, window.OutputShape(shape, shape.Channels));
             return output;
         }
 
@@ -277,16 +277,16 @@ public class DepthwiseConv2dTests
         Assert.Equal(new Padding2d(1, 1, 2, 2), Padding2d.Same(5, 2));
         Assert.Equal(new Padding2d(1, 1, 1, 1), Padding2d.Same(3, 1));
         Assert.Equal(new Padding2d(2, 2, 2, 2), Padding2d.Same(5, 1));
-        Assert.Equal(new Nhwc(48, 48, 144), new DepthwiseWindow(5, 2, Padding2d.Same(5, 2)).OutputShape(new Nhwc(96, 96, 144)));
-        Assert.Equal(new Nhwc(64, 48, 32), new DepthwiseWindow(3, 2, Padding2d.Uniform(1)).OutputShape(new Nhwc(128, 96, 32)));
+        Assert.Equal(new Nhwc(48, 48, 144), ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)).OutputShape(new Nhwc(96, 96, 144), 144));
+        Assert.Equal(new Nhwc(64, 48, 32), ConvGeometry.Square(3, 2, Padding2d.Uniform(1)).OutputShape(new Nhwc(128, 96, 32), 32));
     }
 
     [Fact]
     public void InvalidArgumentsAreRejected()
     {
         var inputShape = new Nhwc(6, 6, 8);
-        var window = new DepthwiseWindow(3, 1, Padding2d.Uniform(1));
-        var outputShape = window.OutputShape(inputShape);
+        var window = ConvGeometry.Square(3, 1, Padding2d.Uniform(1));
+        var outputShape = window.OutputShape(inputShape, inputShape.Channels);
         var buffer = new float[inputShape.RequiredLength + outputShape.RequiredLength];
         var input = new float[inputShape.RequiredLength];
         var output = new float[outputShape.RequiredLength];
@@ -297,9 +297,11 @@ public class DepthwiseConv2dTests
         Throws("outputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, default, output, outputShape with { Width = 5 }));
         Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, default, output.AsSpan(1), outputShape));
         Throws("input", () => DepthwiseConv2d.Run(VectorWidth.V256, input.AsSpan(1), inputShape, window, packed, default, output, outputShape));
-        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { Stride = 0 }, packed, default, output, outputShape));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { StrideY = 0 }, packed, default, output, outputShape));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { KernelWidth = 5 }, packed, default, output, outputShape));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { StrideX = 2 }, packed, default, output, outputShape));
         Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { Padding = new Padding2d(0, -1, 0, 0) }, packed, default, output, outputShape));
-        Throws("inputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, new DepthwiseWindow(9, 1, Padding2d.Uniform(1)), new float[DepthwiseConv2d.PackedWeightLength(8, 9)], default, output, outputShape));
+        Throws("inputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, ConvGeometry.Square(9, 1, Padding2d.Uniform(1)), new float[DepthwiseConv2d.PackedWeightLength(8, 9)], default, output, outputShape));
         Throws("epilogue", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, Epilogue.With(new float[7]), output, outputShape));
         Throws("epilogue.Residual", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed,
             new Epilogue { Residual = new float[10], ResidualPixelStride = 8 }, output, outputShape));
