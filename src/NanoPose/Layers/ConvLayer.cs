@@ -1,0 +1,83 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Convolution;
+using NanoPose.Kernels.Depthwise;
+using NanoPose.Kernels.Simd;
+
+namespace NanoPose.Layers;
+
+/// <summary>
+/// One convolution of a network, ready to run: weights packed once for the chosen vector width, BatchNorm
+/// folded into the bias, activation and residual add fused into the store. A depthwise convolution
+/// (groups = in = out channels) runs the depthwise kernel; every other one the dense kernel, which routes
+/// 1×1 convs to its GEMM.
+/// </summary>
+public sealed class ConvLayer
+{
+    private readonly float[] _packed;
+    private readonly float[] _bias;
+    private readonly VectorWidth _width;
+
+    public ConvLayer(ConvRequest request, ConvWeights weights, ConvGeometry geometry, Activation activation, VectorWidth width)
+    {
+        if (request.Transposed) throw new ArgumentException($"{request.Name}: a transposed convolution needs a {nameof(DeconvLayer)}");
+        if (request.KernelHeight != geometry.KernelHeight || request.KernelWidth != geometry.KernelWidth)
+            throw new ArgumentException($"{request.Name}: weights are {request.KernelHeight}×{request.KernelWidth}, geometry says {geometry.KernelHeight}×{geometry.KernelWidth}");
+        Name = request.Name;
+        OutChannels = request.OutChannels;
+        InChannels = request.InChannelsPerGroup * geometry.Groups;
+        Geometry = geometry;
+        Activation = activation;
+        IsDepthwise = geometry.Groups > 1 && geometry.Groups == InChannels && geometry.Groups == OutChannels
+            && geometry.KernelHeight == geometry.KernelWidth && geometry.StrideY == geometry.StrideX;
+        _width = width;
+        _bias = weights.Bias;
+        if (IsDepthwise)
+        {
+            _packed = new float[DepthwiseConv2d.PackedWeightLength(OutChannels, geometry.KernelHeight)];
+            DepthwiseConv2d.PackWeights(weights.Weight, OutChannels, geometry.KernelHeight, _packed);
+        }
+        else
+        {
+            _packed = new float[Conv2d.PackedWeightsLength(width, OutChannels, InChannels, geometry)];
+            Conv2d.PackWeights(width, weights.Weight, OutChannels, InChannels, geometry, _packed);
+        }
+    }
+
+    /// <summary>Asks <paramref name="source"/> for the weights of <paramref name="request"/> and packs them.</summary>
+    public static ConvLayer Create(IWeightSource source, ConvRequest request, ConvGeometry geometry, Activation activation, VectorWidth width) =>
+        new(request, source.Conv(request), geometry, activation, width);
+
+    public string Name { get; }
+    public int InChannels { get; }
+    public int OutChannels { get; }
+    public ConvGeometry Geometry { get; }
+    public Activation Activation { get; }
+    public bool IsDepthwise { get; }
+
+    public Nhwc OutputShape(Nhwc input) => Geometry.OutputShape(input, OutChannels);
+
+    /// <summary>Multiply-accumulates of one run on an input of this size.</summary>
+    public long MultiplyAccumulates(Nhwc input)
+    {
+        var output = OutputShape(input);
+        return (long)output.Pixels * OutChannels * (InChannels / Geometry.Groups) * Geometry.KernelHeight * Geometry.KernelWidth;
+    }
+
+    /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
+    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual = null)
+    {
+        if (input.ChannelCount != InChannels)
+            throw new ArgumentException($"{Name}: input has {input.ChannelCount} channels, the layer takes {InChannels}");
+        var epilogue = new Epilogue
+        {
+            Bias = _bias,
+            Activation = Activation,
+            Residual = residual is null ? default : residual.Span,
+            ResidualPixelStride = residual?.Shape.PixelStride ?? 0,
+        };
+        if (IsDepthwise)
+            DepthwiseConv2d.Run(_width, input.Span, input.Shape, Geometry, _packed, epilogue, output.Span, output.Shape);
+        else
+            Conv2d.Run(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue);
+    }
+}
