@@ -238,7 +238,7 @@ public class LayoutDepthwise3x3Benchmarks
     void RunNhwc(VectorWidth width)
     {
         var shape = new Nhwc(Shape.Height, Shape.Width, Shape.Channels);
-        DepthwiseConv2d.Run(width, nhwcInput, shape, ConvGeometry.Square(3, 1, 1), nhwcWeights, Epilogue.With(bias), nhwcOutput, shape);
+        DepthwiseConv2d.Run(width, nhwcInput, shape, nhwcWeights, ConvGeometry.Square(3, 1, 1), nhwcOutput, shape, Epilogue.With(bias));
     }
 
     [Benchmark]
