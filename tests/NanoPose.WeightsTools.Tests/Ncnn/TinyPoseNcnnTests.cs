@@ -50,6 +50,11 @@ public class TinyPoseNcnnTests
     {
         var model = NcnnModel.Load(ParamPath(size));
         var source = new NcnnWeightSource(model, NaiveLiteHrnetNcnnLayout.WiderNaive18, "tinypose");
+        Assert.Equal(size == "256x192" ? (256, 192) : (128, 96), source.InputSize);
+        Assert.Equal([17, 40, 1, 1], source.ShapeOf("keypoint_head.final_layer.weight")!);
+        Assert.Equal([160], source.ShapeOf("backbone.transition1.2.0.2.bias")!);
+        Assert.Null(source.ShapeOf("backbone.transition1.2.0.2.running_mean"));
+        Assert.Null(source.ShapeOf("backbone.transition1.2.0.3.weight"));
         var expected = NaiveLiteHrnetNcnnLayout.WiderNaive18.Convolutions();
         for (int i = expected.Count - 1; i >= 0; i--) // reverse order: matching is by name, not position
         {

@@ -32,6 +32,9 @@ public sealed record NaiveLiteHrnetNcnnLayout(int StemChannels, int[] Channels, 
     /// <summary>PP-TinyPose: wider-naive Lite-HRNet-18 (A.1), 17 COCO keypoints.</summary>
     public static NaiveLiteHrnetNcnnLayout WiderNaive18 { get; } = new(32, [40, 80, 160, 320], [2, 4, 2], 2, 17);
 
+    /// <summary>The stem halves the input twice: heatmaps are a quarter of the input's height and width.</summary>
+    public const int HeatmapStride = 4;
+
     public IReadOnlyList<ExpectedConvolution> Convolutions()
     {
         var list = new List<ExpectedConvolution>();

@@ -6,7 +6,9 @@ public enum NcnnActivation { None = 0, Relu = 1 }
 /// <summary>
 /// A Convolution or ConvolutionDepthWise layer with its weights from the .bin: <see cref="Weight"/> in
 /// [out][in/groups][kh][kw] order (the PyTorch layout), converted to float32, and <see cref="Bias"/>, one per
-/// output channel (ncnn exporters fold BatchNorm into it), or empty when the layer has no bias_term. <see cref="InChannels"/> comes from tracking blob shapes through the graph.
+/// output channel (ncnn exporters fold BatchNorm into it), or empty when the layer has no bias_term.
+/// <see cref="InChannels"/> and the output size come from tracking blob shapes through the graph; the output size is
+/// −1 where the graph leaves it open (an Input layer without a shape, before any layer fixes the size).
 /// </summary>
 public sealed record NcnnConvolution(
     NcnnLayer Layer,
@@ -28,6 +30,9 @@ public sealed record NcnnConvolution(
     float[] Weight,
     float[] Bias)
 {
+    public int OutputHeight { get; init; } = -1;
+    public int OutputWidth { get; init; } = -1;
+
     public bool Depthwise => Layer.Type == NcnnModel.DepthwiseType;
     public int InChannelsPerGroup => InChannels / Groups;
 

@@ -55,8 +55,9 @@ public sealed class NcnnModel
             if (layer.Type is ConvolutionType or DepthwiseType)
             {
                 var conv = ReadConvolution(layer, inputs, ref weights);
-                convolutions.Add(conv);
-                outputs = [ConvolutionOutput(conv, inputs[0])];
+                var output = ConvolutionOutput(conv, inputs[0]);
+                convolutions.Add(conv with { OutputHeight = output.H, OutputWidth = output.W });
+                outputs = [output];
             }
             else outputs = Propagate(layer, inputs);
             for (int i = 0; i < outputs.Length; i++) shapes[layer.Outputs[i]] = outputs[i];

@@ -33,6 +33,27 @@ public sealed class NcnnWeightSource : IWeightSource
             _pairs.Add((want, have));
             _byName.Add(want.Name, (want, have));
         }
+        var heatmaps = model.Convolutions[^1];
+        if (heatmaps.OutputHeight > 0 && heatmaps.OutputWidth > 0)
+            InputSize = (heatmaps.OutputHeight * NaiveLiteHrnetNcnnLayout.HeatmapStride, heatmaps.OutputWidth * NaiveLiteHrnetNcnnLayout.HeatmapStride);
+    }
+
+    /// <summary>The input size the ncnn graph was exported for, from the heatmaps' size its layers fix (Reshape and
+    /// Interp carry sizes), or null when the graph leaves it open. The network itself works at any size.</summary>
+    public (int Height, int Width)? InputSize { get; }
+
+    /// <summary>The shape of a PyTorch tensor <c>&lt;conv&gt;.weight</c> or <c>&lt;conv&gt;.bias</c> the ncnn file holds, or null.</summary>
+    public int[]? ShapeOf(string tensor)
+    {
+        int dot = tensor.LastIndexOf('.');
+        if (dot < 0 || !_byName.TryGetValue(tensor[..dot], out var pair)) return null;
+        var ncnn = pair.Ncnn;
+        return tensor[(dot + 1)..] switch
+        {
+            "weight" => [ncnn.OutChannels, ncnn.InChannelsPerGroup, ncnn.KernelHeight, ncnn.KernelWidth],
+            "bias" => [ncnn.OutChannels],
+            _ => null,
+        };
     }
 
     /// <summary>Loads <paramref name="paramPath"/> (and the .bin beside it) for the layout of <paramref name="architecture"/>.</summary>
