@@ -1,4 +1,5 @@
 using NanoPose.Layers;
+using NanoPose.Models.LiteHrnet;
 using NanoPose.TestSupport;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Ncnn;
@@ -9,6 +10,8 @@ namespace NanoPose.WeightsTools.Tests.Ncnn;
 public class TinyPoseNcnnTests
 {
     public static TheoryData<string> Sizes() => ["256x192", "128x96"];
+
+    private static readonly NaiveLiteHrnetNcnnLayout WiderNaive18 = NaiveLiteHrnetNcnnLayout.For(LiteHrnetConfig.Known["wider-naive-litehrnet-18"]);
 
     private static string ParamPath(string size) => SharedData.File($"models/pp-tinypose/tinypose_{size}.param");
 
@@ -32,16 +35,26 @@ public class TinyPoseNcnnTests
         Assert.Equal(3, model.Convolutions[0].InChannels); // from the weights: the Input layer gives no shape
     }
 
-    [Fact]
-    public void TheLayoutNamesAndShapesAreThoseOfTheReferenceCheckpointInItsOrder()
+    [Theory]
+    [InlineData("wider-naive-litehrnet-18", "wider_naive_litehrnet_18_coco")]
+    [InlineData("naive-litehrnet-18", "naive_litehrnet_18_coco")]
+    public void TheLayoutNamesAndShapesAreThoseOfTheReferenceCheckpointInItsOrder(string variant, string checkpointName)
     {
-        // The wider-naive Lite-HRNet-18 checkpoint holds exactly these convolutions (weights of rank 4 and the head).
-        var checkpoint = TorchCheckpoint.Load(SharedData.File("golden/litehrnet/wider_naive_litehrnet_18_coco.pth"));
+        // A naive Lite-HRNet checkpoint holds exactly these convolutions (weights of rank 4, the head's included), in
+        // registration order, which is the forward order.
+        var checkpoint = TorchCheckpoint.Load(SharedData.File($"golden/litehrnet/{checkpointName}.pth"));
         var convs = checkpoint.Tensors.Where(t => t.Name.EndsWith(".weight", StringComparison.Ordinal) && t.Shape.Length == 4)
             .Select(t => $"{t.Name[..^".weight".Length]} [{string.Join(", ", t.Shape)}]").ToList();
-        var layout = NaiveLiteHrnetNcnnLayout.WiderNaive18.Convolutions()
+        var layout = NaiveLiteHrnetNcnnLayout.For(LiteHrnetConfig.Known[variant]).Convolutions()
             .Select(c => $"{c.Name} [{c.OutChannels}, {c.InChannelsPerGroup}, {c.Kernel}, {c.Kernel}]").ToList();
         Assert.Equal(convs, layout);
+    }
+
+    [Fact]
+    public void LiteModulesHaveNoNcnnLayout()
+    {
+        var error = Assert.Throws<ArgumentException>(() => NaiveLiteHrnetNcnnLayout.For(LiteHrnetConfig.Known["litehrnet-18"]));
+        Assert.Equal("litehrnet-18: ncnn layouts exist for NAIVE modules only", error.Message);
     }
 
     [Theory]
@@ -49,13 +62,13 @@ public class TinyPoseNcnnTests
     public void ServesEveryConvolutionByNameInAnyOrder(string size)
     {
         var model = NcnnModel.Load(ParamPath(size));
-        var source = new NcnnWeightSource(model, NaiveLiteHrnetNcnnLayout.WiderNaive18, "tinypose");
+        var source = new NcnnWeightSource(model, WiderNaive18, "tinypose");
         Assert.Equal(size == "256x192" ? (256, 192) : (128, 96), source.InputSize);
         Assert.Equal([17, 40, 1, 1], source.ShapeOf("keypoint_head.final_layer.weight")!);
         Assert.Equal([160], source.ShapeOf("backbone.transition1.2.0.2.bias")!);
         Assert.Null(source.ShapeOf("backbone.transition1.2.0.2.running_mean"));
         Assert.Null(source.ShapeOf("backbone.transition1.2.0.3.weight"));
-        var expected = NaiveLiteHrnetNcnnLayout.WiderNaive18.Convolutions();
+        var expected = WiderNaive18.Convolutions();
         for (int i = expected.Count - 1; i >= 0; i--) // reverse order: matching is by name, not position
         {
             var weights = source.Conv(Request(expected[i]));
@@ -96,7 +109,7 @@ public class TinyPoseNcnnTests
         string text = File.ReadAllText(path);
         Assert.Contains(line, text);
         var model = NcnnModel.Parse(text.Replace(line, line.Replace(find, replace)), File.ReadAllBytes(Path.ChangeExtension(path, ".bin")), "edited.param", "edited.bin");
-        var error = Assert.Throws<NcnnException>(() => new NcnnWeightSource(model, NaiveLiteHrnetNcnnLayout.WiderNaive18, "edited.param"));
+        var error = Assert.Throws<NcnnException>(() => new NcnnWeightSource(model, WiderNaive18, "edited.param"));
         Assert.Contains(message, error.Message);
     }
 
@@ -104,7 +117,7 @@ public class TinyPoseNcnnTests
     public void OtherArchitecturesAreRefused()
     {
         var error = Assert.Throws<NcnnException>(() => NcnnWeightSource.Load("x.param", "litehrnet-18"));
-        Assert.Equal("x.param: ncnn conversion supports the architecture wider-naive-litehrnet-18 (PP-TinyPose), not 'litehrnet-18'", error.Message);
+        Assert.Equal("x.param: ncnn conversion supports the naive Lite-HRNet architectures (naive-litehrnet-18, wider-naive-litehrnet-18; PP-TinyPose is wider-naive-litehrnet-18), not 'litehrnet-18'", error.Message);
     }
 
     private static ConvRequest Request(ExpectedConvolution c) =>

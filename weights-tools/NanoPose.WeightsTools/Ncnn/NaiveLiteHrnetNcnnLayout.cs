@@ -1,3 +1,5 @@
+using NanoPose.Models.LiteHrnet;
+
 namespace NanoPose.WeightsTools.Ncnn;
 
 /// <summary>What one ncnn convolution must be: its PyTorch module prefix and the shape, stride, depthwise-ness and
@@ -27,13 +29,23 @@ public sealed record ExpectedConvolution(string Name, int OutChannels, int InCha
 /// Each entry is checked against the ncnn layer it is paired with (<see cref="NcnnWeightSource"/>), so a file whose
 /// order differed would be refused, not mis-assigned; requests are then served by name, in any order.
 /// </summary>
-public sealed record NaiveLiteHrnetNcnnLayout(int StemChannels, int[] Channels, int[] ModulesPerStage, int UnitsPerBranch, int Joints)
+public sealed class NaiveLiteHrnetNcnnLayout
 {
-    /// <summary>PP-TinyPose: wider-naive Lite-HRNet-18 (A.1), 17 COCO keypoints.</summary>
-    public static NaiveLiteHrnetNcnnLayout WiderNaive18 { get; } = new(32, [40, 80, 160, 320], [2, 4, 2], 2, 17);
+    private NaiveLiteHrnetNcnnLayout(LiteHrnetConfig config) => Config = config;
+
+    public LiteHrnetConfig Config { get; }
 
     /// <summary>The stem halves the input twice: heatmaps are a quarter of the input's height and width.</summary>
     public const int HeatmapStride = 4;
+
+    /// <summary>The layout of a Lite-HRNet configuration; only NAIVE modules have one (PP-TinyPose's).</summary>
+    public static NaiveLiteHrnetNcnnLayout For(LiteHrnetConfig config)
+    {
+        config.Validate();
+        if (config.ModuleType != LiteHrnetModuleType.Naive)
+            throw new ArgumentException($"{config.Variant}: ncnn layouts exist for NAIVE modules only");
+        return new NaiveLiteHrnetNcnnLayout(config);
+    }
 
     public IReadOnlyList<ExpectedConvolution> Convolutions()
     {
@@ -43,19 +55,20 @@ public sealed record NaiveLiteHrnetNcnnLayout(int StemChannels, int[] Channels, 
         void Depthwise(string name, int channels, int stride) =>
             list.Add(new("backbone." + name, channels, 1, 3, stride, true, false));
 
-        // Stem (A.3) with expand ratio 1 and out = stem channels.
-        int branch = StemChannels / 2, incoming = StemChannels - branch;
-        Conv("stem.conv1.conv", StemChannels, 3, kernel: 3, stride: 2, relu: true);
+        // Stem (A.3); Validate keeps its output width equal to its input width.
+        int stem = Config.StemChannels, branch = stem / 2, incoming = stem - branch;
+        int mid = (int)Math.Round(stem * Config.StemExpandRatio);
+        Conv("stem.conv1.conv", stem, 3, kernel: 3, stride: 2, relu: true);
         Depthwise("stem.branch1.0.conv", incoming, 2);
         Conv("stem.branch1.1.conv", branch, incoming, relu: true);
-        Conv("stem.expand_conv.conv", StemChannels, incoming, relu: true);
-        Depthwise("stem.depthwise_conv.conv", StemChannels, 2);
-        Conv("stem.linear_conv.conv", branch, StemChannels, relu: true);
+        Conv("stem.expand_conv.conv", mid, incoming, relu: true);
+        Depthwise("stem.depthwise_conv.conv", mid, 2);
+        Conv("stem.linear_conv.conv", branch, mid, relu: true);
 
-        int[] previous = [StemChannels];
-        for (int stage = 0; stage < ModulesPerStage.Length; stage++)
+        int[] previous = [stem];
+        for (int stage = 0; stage < Config.Stages.Count; stage++)
         {
-            int[] current = Channels[..(stage + 2)];
+            int[] current = Config.Stages[stage].Channels;
             for (int b = 0; b < current.Length; b++) // transition (A.4)
             {
                 string prefix = $"transition{stage}.{b}";
@@ -71,11 +84,11 @@ public sealed record NaiveLiteHrnetNcnnLayout(int StemChannels, int[] Channels, 
                     Conv(prefix + ".0.2", current[b], previous[^1], relu: true);
                 }
             }
-            for (int module = 0; module < ModulesPerStage[stage]; module++)
+            for (int module = 0; module < Config.Stages[stage].Modules; module++)
             {
                 string prefix = $"stage{stage}.{module}";
                 for (int k = 0; k < current.Length; k++) // shuffle units (A.6) on the second half of the channels
-                    for (int u = 0; u < UnitsPerBranch; u++)
+                    for (int u = 0; u < Config.Stages[stage].Blocks; u++)
                     {
                         int half = current[k] / 2;
                         string unit = $"{prefix}.layers.{k}.{u}.branch2";
@@ -105,7 +118,7 @@ public sealed record NaiveLiteHrnetNcnnLayout(int StemChannels, int[] Channels, 
             Depthwise($"head_layer.projects.{p}.depthwise_conv.conv", from, 1);
             Conv($"head_layer.projects.{p}.pointwise_conv.conv", to, from, relu: true);
         }
-        list.Add(new("keypoint_head.final_layer", Joints, previous[0], 1, 1, false, false)); // A.9
+        list.Add(new("keypoint_head.final_layer", Config.HeadOutChannels, Config.HeadInChannels, 1, 1, false, false)); // A.9
         return list;
     }
 }

@@ -1,4 +1,5 @@
 using NanoPose.Layers;
+using NanoPose.Models.LiteHrnet;
 
 namespace NanoPose.WeightsTools.Ncnn;
 
@@ -59,12 +60,10 @@ public sealed class NcnnWeightSource : IWeightSource
     /// <summary>Loads <paramref name="paramPath"/> (and the .bin beside it) for the layout of <paramref name="architecture"/>.</summary>
     public static NcnnWeightSource Load(string paramPath, string architecture)
     {
-        var layout = architecture switch
-        {
-            "wider-naive-litehrnet-18" => NaiveLiteHrnetNcnnLayout.WiderNaive18,
-            _ => throw new NcnnException(paramPath, $"ncnn conversion supports the architecture wider-naive-litehrnet-18 (PP-TinyPose), not '{architecture}'"),
-        };
-        return new NcnnWeightSource(NcnnModel.Load(paramPath), layout, paramPath);
+        var naive = LiteHrnetConfig.Known.Values.Where(c => c.ModuleType == LiteHrnetModuleType.Naive).Select(c => c.Variant).ToList();
+        if (!naive.Contains(architecture))
+            throw new NcnnException(paramPath, $"ncnn conversion supports the naive Lite-HRNet architectures ({string.Join(", ", naive)}; PP-TinyPose is wider-naive-litehrnet-18), not '{architecture}'");
+        return new NcnnWeightSource(NcnnModel.Load(paramPath), NaiveLiteHrnetNcnnLayout.For(LiteHrnetConfig.Known[architecture]), paramPath);
     }
 
     public ConvWeights Conv(ConvRequest request)
