@@ -2,11 +2,13 @@ using NanoPose.Weights;
 using NanoPose.WeightsTools;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Conversion;
+using NanoPose.WeightsTools.Ncnn;
 
-// nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint into a .npw weight file.
+// nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint or an ncnn model into a .npw weight file.
 string usage = $"""
     usage: nanopose-weights inspect <file.pth|file.npw>
-           nanopose-weights convert <checkpoint.pth> --arch <name> -o <file.npw> [--fp16]
+           nanopose-weights convert <checkpoint.pth|model.param> --arch <name> -o <file.npw> [--fp16]
+    an ncnn model.param is read with the model.bin beside it
     architectures: {string.Join(", ", ModelConversion.Architectures.Keys)}
     """;
 try
@@ -16,7 +18,7 @@ try
         case ["inspect", string file]:
             Inspect.Run(file, Console.Out);
             return 0;
-        case ["convert", string checkpoint, .. var options]:
+        case ["convert", string source, .. var options]:
             string? arch = null, output = null;
             var storeAs = WeightDType.Float32;
             for (int i = 0; i < options.Length; i++)
@@ -41,7 +43,9 @@ try
                 Console.Error.WriteLine($"error: unknown architecture '{arch}'\n{usage}");
                 return 2;
             }
-            File.WriteAllBytes(output, ModelConversion.Convert(TorchCheckpoint.Load(checkpoint), arch, storeAs));
+            File.WriteAllBytes(output, source.EndsWith(".param", StringComparison.OrdinalIgnoreCase)
+                ? ModelConversion.ConvertNcnn(source, arch, storeAs)
+                : ModelConversion.Convert(TorchCheckpoint.Load(source), arch, storeAs));
             Console.WriteLine($"{output}: {arch}, weights {storeAs}");
             return 0;
         default:
@@ -49,7 +53,7 @@ try
             return 2;
     }
 }
-catch (Exception e) when (e is CheckpointException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is CheckpointException or NcnnException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;
