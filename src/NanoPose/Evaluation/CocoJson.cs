@@ -77,7 +77,7 @@ public static class CocoJson
     {
         using var stream = File.OpenRead(path);
         int first;
-        do first = stream.ReadByte(); while (first is ' ' or '\t' or '\r' or '\n');
+        do first = stream.ReadByte(); while (first is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF); // blanks, UTF-8 BOM
         stream.Position = 0;
         return first == '{' ? ReadDetectionsJsonLines(stream, path) : ReadDetections(stream, path);
     }
