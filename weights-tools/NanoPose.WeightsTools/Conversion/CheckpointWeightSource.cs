@@ -21,9 +21,9 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         var weight = Take(request.Name + ".weight", request.WeightShape);
         var bias = request.HasBias ? Take(request.Name + ".bias", [request.OutChannels]) : [];
         if (request.BatchNorm is not string bn)
-            return weight.Length == request.WeightLength
-                ? new ConvWeights(weight, bias.Length == 0 ? new float[request.OutChannels] : bias)
-                : new ConvWeights(new float[request.WeightLength], new float[request.OutChannels]); // reported later
+            return new ConvWeights(
+                weight.Length == request.WeightLength ? weight : new float[request.WeightLength], // reported later
+                bias.Length == 0 ? new float[request.OutChannels] : bias);
         var gamma = Take(bn + ".weight", [request.OutChannels]);
         var beta = Take(bn + ".bias", [request.OutChannels]);
         var mean = Take(bn + ".running_mean", [request.OutChannels]);
@@ -33,6 +33,15 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         if (weight.Length != request.WeightLength || gamma.Length == 0 || beta.Length == 0 || mean.Length == 0 || variance.Length == 0)
             return new ConvWeights(new float[request.WeightLength], new float[request.OutChannels]); // reported later
         return BatchNormFolding.Fold(request, weight, bias, gamma, beta, mean, variance);
+    }
+
+    /// <summary>The shape of a checkpoint tensor under its canonical name or an alias (null if absent), without
+    /// marking it used: lets a converter read a size the configuration leaves open, e.g. the keypoint count.</summary>
+    public int[]? ShapeOf(string name)
+    {
+        foreach (var candidate in Aliases(name))
+            if (checkpoint.TryGet(candidate, out var tensor)) return tensor.Shape;
+        return null;
     }
 
     /// <summary>Throws naming every tensor the network needed and did not find or found mis-shaped, and every

@@ -1,0 +1,28 @@
+using NanoPose.Layers;
+using NanoPose.Weights;
+
+namespace NanoPose.Models;
+
+/// <summary>
+/// A network built for one input size, its weights packed and every activation buffer allocated: running it again
+/// allocates nothing large. Outputs are NHWC maps owned by the network and overwritten by the next run.
+/// </summary>
+public interface IPoseNetwork
+{
+    ModelArchitecture Architecture { get; }
+    int InputChannels { get; }
+    int InputHeight { get; }
+    int InputWidth { get; }
+
+    /// <summary>Runs the raw network on one image in NCHW order (C × H × W floats).</summary>
+    IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw);
+
+    /// <summary>Learnable parameters as the source framework counts them (BatchNorm scale and shift included).</summary>
+    long ParameterCount { get; }
+
+    /// <summary>Multiply-accumulates of the convolutions at this input size.</summary>
+    long MultiplyAccumulates { get; }
+
+    /// <summary>Family-specific figures for <c>nanopose info</c> (label, value), e.g. FLOPs in a paper's convention.</summary>
+    IReadOnlyList<(string Label, string Value)> Figures { get; }
+}

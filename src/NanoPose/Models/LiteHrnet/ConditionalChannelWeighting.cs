@@ -1,0 +1,97 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Layers;
+
+namespace NanoPose.Models.LiteHrnet;
+
+/// <summary>
+/// One block of a LITE module over all branches (MODELS.md A.5, keys <c>…layers.{b}.</c>). Each branch is split in
+/// halves A and B. The B halves are weighted jointly across resolutions (pooled to the smallest branch, concatenated,
+/// 1×1 + ReLU, 1×1 + Sigmoid, split back and nearest-upsampled onto each B), then each B goes through a depthwise
+/// 3×3 and is weighted by its own global pool (1×1 + ReLU, 1×1 + Sigmoid); the output is channel_shuffle([A, B]).
+/// </summary>
+internal sealed class ConditionalChannelWeighting
+{
+    private sealed record Branch(
+        FeatureMap KeptHalf, FeatureMap WeightedHalf, FeatureMap PooledSlot, FeatureMap CrossWeights,
+        FeatureMap Weighted, ConvLayer Depthwise, FeatureMap DepthwiseOut,
+        FeatureMap SpatialPooled, ConvLayer SpatialReduce, FeatureMap SpatialMid, ConvLayer SpatialExpand, FeatureMap SpatialScale,
+        FeatureMap Output);
+
+    private readonly LayerFactory _f;
+    private readonly Branch[] _branches;
+    private readonly ConvLayer _crossReduce, _crossExpand;
+    private readonly FeatureMap _pooled, _crossMid, _crossWeights;
+
+    public ConditionalChannelWeighting(LayerFactory f, string prefix, IReadOnlyList<FeatureMap> inputs, int reduceRatio)
+    {
+        _f = f;
+        int n = inputs.Count;
+        int[] halves = [.. inputs.Select(x => x.ChannelCount / 2)];
+        int total = halves.Sum();
+        var smallest = inputs[^1].Shape;
+        var pooledShape = new Nhwc(smallest.Height, smallest.Width, total);
+
+        // Requested in forward order: cross-resolution weighting, the depthwise convs, the spatial weightings.
+        string crw = prefix + ".cross_resolution_weighting";
+        _crossReduce = f.ConvModule(crw + ".conv1", pooledShape, total / reduceRatio, activation: Activation.ReLU);
+        _crossExpand = f.ConvModule(crw + ".conv2", pooledShape with { Channels = total / reduceRatio, PixelStride = total / reduceRatio },
+            total, activation: Activation.Sigmoid);
+        var halfShapes = inputs.Select((x, k) => new Nhwc(x.Height, x.Width, halves[k])).ToArray();
+        var depthwise = halfShapes.Select((shape, k) =>
+            f.ConvModule($"{prefix}.depthwise_convs.{k}", shape, halves[k], kernel: 3, depthwise: true)).ToArray();
+        var spatial = halves.Select((h, k) =>
+        {
+            string sw = $"{prefix}.spatial_weighting.{k}";
+            var reduce = f.BiasedConv(sw + ".conv1.conv", new Nhwc(1, 1, h), h / 4, Activation.ReLU);
+            var expand = f.BiasedConv(sw + ".conv2.conv", new Nhwc(1, 1, h / 4), h, Activation.Sigmoid);
+            // torchstat counts nn.AdaptiveAvgPool2d(1) as C·(H+1)·(W+1).
+            f.CountReadmeFlops((long)h * (halfShapes[k].Height + 1) * (halfShapes[k].Width + 1));
+            return (reduce, expand);
+        }).ToArray();
+
+        _pooled = f.Map("crw.pooled", pooledShape);
+        _crossMid = f.Map("crw.mid", _crossReduce.OutputShape(pooledShape));
+        _crossWeights = f.Map("crw.weights", pooledShape);
+        _branches = new Branch[n];
+        for (int k = 0, offset = 0; k < n; offset += halves[k], k++)
+        {
+            var x = inputs[k];
+            int h = halves[k];
+            _branches[k] = new Branch(
+                KeptHalf: x.Channels(0, h), WeightedHalf: x.Channels(h, h),
+                PooledSlot: _pooled.Channels(offset, h), CrossWeights: _crossWeights.Channels(offset, h),
+                Weighted: f.Map("ccw.weighted", halfShapes[k]), Depthwise: depthwise[k], DepthwiseOut: f.Map("ccw.depthwise", halfShapes[k]),
+                SpatialPooled: f.Map("sw.pooled", new Nhwc(1, 1, h)), SpatialReduce: spatial[k].reduce,
+                SpatialMid: f.Map("sw.mid", new Nhwc(1, 1, h / 4)), SpatialExpand: spatial[k].expand,
+                SpatialScale: f.Map("sw.scale", new Nhwc(1, 1, h)),
+                Output: BranchStates.Other(f, x));
+        }
+        Outputs = [.. _branches.Select(b => b.Output)];
+    }
+
+    public FeatureMap[] Outputs { get; }
+
+    public FeatureMap[] Run()
+    {
+        var width = _f.Width;
+        // Cross-resolution weighting: every B pooled to the smallest branch's size (the last one as is) into one concat.
+        foreach (var b in _branches) FeatureMapOps.AdaptiveAveragePool(b.WeightedHalf, b.PooledSlot, width);
+        _crossReduce.Run(_pooled, _crossMid);
+        _crossExpand.Run(_crossMid, _crossWeights);
+        foreach (var b in _branches) FeatureMapOps.MultiplyByNearestUpsampled(b.WeightedHalf, b.CrossWeights, b.Weighted, width);
+
+        foreach (var b in _branches) b.Depthwise.Run(b.Weighted, b.DepthwiseOut);
+
+        // Spatial weighting: a per-channel gate from the global mean.
+        foreach (var b in _branches)
+        {
+            FeatureMapOps.GlobalAveragePool(b.DepthwiseOut, b.SpatialPooled, width);
+            b.SpatialReduce.Run(b.SpatialPooled, b.SpatialMid);
+            b.SpatialExpand.Run(b.SpatialMid, b.SpatialScale);
+            FeatureMapOps.ScaleChannels(b.DepthwiseOut, b.SpatialScale, b.Weighted, width);
+        }
+
+        foreach (var b in _branches) FeatureMapOps.ConcatShuffle(b.KeptHalf, b.Weighted, b.Output, width);
+        return Outputs;
+    }
+}

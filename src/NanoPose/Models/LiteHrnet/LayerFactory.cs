@@ -1,0 +1,58 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Simd;
+using NanoPose.Layers;
+
+namespace NanoPose.Models.LiteHrnet;
+
+/// <summary>
+/// What every part of the network is built with: the weight source (asked for each convolution in forward order,
+/// under its PyTorch module name), the vector width, the activation buffers, and the tally of parameters and
+/// operations that <c>nanopose info</c> reports.
+/// </summary>
+internal sealed class LayerFactory(IWeightSource weights, VectorWidth width)
+{
+    public VectorWidth Width => width;
+    public Workspace Buffers { get; } = new();
+    public long Parameters { get; private set; }
+    public long MultiplyAccumulates { get; private set; }
+
+    /// <summary>FLOPs as the Lite-HRNet README counts them (torchstat, MODELS.md A.11): conv MACs (+ one per output
+    /// if biased), 2 per BatchNorm output, 1 per ReLU output; non-convolution terms are added with <see cref="CountReadmeFlops"/>.</summary>
+    public long ReadmeFlops { get; private set; }
+
+    public FeatureMap Map(string purpose, Nhwc shape) => Buffers.Map(purpose, shape.Height, shape.Width, shape.Channels);
+
+    /// <summary>An mmcv ConvModule: <c>&lt;prefix&gt;.conv</c> without bias, BatchNorm <c>&lt;prefix&gt;.bn</c>, then the activation.</summary>
+    public ConvLayer ConvModule(string prefix, Nhwc input, int outChannels, int kernel = 1, int stride = 1,
+        bool depthwise = false, Activation activation = Activation.None) =>
+        Conv(prefix + ".conv", prefix + ".bn", input, outChannels, kernel, stride, depthwise, activation, hasBias: false);
+
+    /// <summary>A conv inside an <c>nn.Sequential</c>: <c>&lt;prefix&gt;.&lt;index&gt;</c>, its BatchNorm at <c>index + 1</c>.</summary>
+    public ConvLayer SequentialConv(string prefix, int index, Nhwc input, int outChannels, int kernel = 1, int stride = 1,
+        bool depthwise = false, Activation activation = Activation.None) =>
+        Conv($"{prefix}.{index}", $"{prefix}.{index + 1}", input, outChannels, kernel, stride, depthwise, activation, hasBias: false);
+
+    /// <summary>A 1×1 conv with a bias and no BatchNorm (spatial weighting, the keypoint head's final layer).</summary>
+    public ConvLayer BiasedConv(string name, Nhwc input, int outChannels, Activation activation = Activation.None) =>
+        Conv(name, batchNorm: null, input, outChannels, kernel: 1, stride: 1, depthwise: false, activation, hasBias: true);
+
+    /// <summary>Adds a term of the README FLOPs that is not a convolution (pooling, upsampling, a shared ReLU).</summary>
+    public void CountReadmeFlops(long flops) => ReadmeFlops += flops;
+
+    ConvLayer Conv(string name, string? batchNorm, Nhwc input, int outChannels, int kernel, int stride, bool depthwise,
+        Activation activation, bool hasBias)
+    {
+        int groups = depthwise ? input.Channels : 1;
+        if (depthwise && outChannels != input.Channels)
+            throw new ArgumentException($"{name}: a depthwise conv keeps its {input.Channels} channels, asked for {outChannels}");
+        var request = new ConvRequest(name, outChannels, input.Channels / groups, kernel, kernel, hasBias, batchNorm);
+        var layer = ConvLayer.Create(weights, request, ConvGeometry.Square(kernel, stride, kernel / 2, groups), activation, width);
+
+        var output = layer.OutputShape(input);
+        long outputs = (long)output.Pixels * output.Channels, macs = layer.MultiplyAccumulates(input);
+        Parameters += request.WeightLength + (hasBias ? outChannels : 0) + (batchNorm is null ? 0 : 2 * outChannels);
+        MultiplyAccumulates += macs;
+        ReadmeFlops += macs + (hasBias ? outputs : 0) + (batchNorm is null ? 0 : 2 * outputs) + (activation == Activation.ReLU ? outputs : 0);
+        return layer;
+    }
+}

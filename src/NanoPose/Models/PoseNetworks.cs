@@ -1,0 +1,26 @@
+using NanoPose.Kernels.Simd;
+using NanoPose.Models.LiteHrnet;
+using NanoPose.Weights;
+
+namespace NanoPose.Models;
+
+/// <summary>Builds the network a .npw file describes, by its architecture family.</summary>
+public static class PoseNetworks
+{
+    /// <summary>Input size null: the size the model was converted for.</summary>
+    public delegate IPoseNetwork Loader(NpwFile file, VectorWidth width, int? inputHeight, int? inputWidth);
+
+    private static readonly Dictionary<string, Loader> Families = new()
+    {
+        [LiteHrnetConfig.Family] = (file, width, h, w) =>
+            LiteHrnetNetwork.Build(LiteHrnetConfig.FromArchitecture(file.Architecture), new NpwWeightSource(file), width, h, w),
+    };
+
+    public static IPoseNetwork Load(NpwFile file, VectorWidth width, int? inputHeight = null, int? inputWidth = null)
+    {
+        string family = file.Architecture.Family;
+        if (!Families.TryGetValue(family, out var load))
+            throw new WeightFileException(file.Source, $"architecture family '{family}' is unknown (known: {string.Join(", ", Families.Keys)})");
+        return load(file, width, inputHeight, inputWidth);
+    }
+}

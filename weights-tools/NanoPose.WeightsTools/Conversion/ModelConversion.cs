@@ -1,0 +1,58 @@
+using NanoPose.Kernels.Simd;
+using NanoPose.Layers;
+using NanoPose.Models.LiteHrnet;
+using NanoPose.Weights;
+using NanoPose.WeightsTools.Checkpoints;
+
+namespace NanoPose.WeightsTools.Conversion;
+
+/// <summary>
+/// <c>convert</c>: builds the named architecture from a checkpoint — so the network itself asks for every tensor it
+/// needs, BatchNorm folded in — refuses the checkpoint if any tensor is missing, mis-shaped or unused, and writes
+/// the requested convolutions with the architecture description as a .npw file.
+/// </summary>
+public static class ModelConversion
+{
+    /// <summary>Builds one architecture from <paramref name="weights"/> and describes it. <paramref name="shapeOf"/>
+    /// gives the shape of a source tensor by name (null if unknown), for sizes a configuration leaves open.</summary>
+    public delegate ModelArchitecture ArchitectureBuilder(IWeightSource weights, Func<string, int[]?> shapeOf);
+
+    /// <summary>The architectures <c>convert --arch</c> knows, by name.</summary>
+    public static IReadOnlyDictionary<string, ArchitectureBuilder> Architectures { get; } = new Dictionary<string, ArchitectureBuilder>
+    {
+        ["litehrnet-18"] = LiteHrnetVariant("litehrnet-18"),
+        ["litehrnet-30"] = LiteHrnetVariant("litehrnet-30"),
+        ["naive-litehrnet-18"] = LiteHrnetVariant("naive-litehrnet-18"),
+        ["wider-naive-litehrnet-18"] = LiteHrnetVariant("wider-naive-litehrnet-18"),
+    };
+
+    /// <summary>The .npw file of <paramref name="checkpoint"/> as <paramref name="architecture"/>; weights stored as
+    /// <paramref name="storeAs"/> (biases stay float32).</summary>
+    public static byte[] Convert(Checkpoint checkpoint, string architecture, WeightDType storeAs = WeightDType.Float32)
+    {
+        if (!Architectures.TryGetValue(architecture, out var build))
+            throw new ArgumentException($"unknown architecture '{architecture}' (known: {string.Join(", ", Architectures.Keys)})");
+        var source = new CheckpointWeightSource(checkpoint);
+        var recording = new RecordingWeightSource(source);
+        var description = build(recording, source.ShapeOf);
+        source.ThrowIfIncomplete();
+        var writer = new NpwWriter(description);
+        recording.WriteTo(writer, storeAs);
+        return writer.ToBytes();
+    }
+
+    private static ArchitectureBuilder LiteHrnetVariant(string variant) => (weights, shapeOf) =>
+    {
+        var config = LiteHrnetConfig.Known[variant];
+        // The final layer's shape [keypoints, in, 1, 1] settles the head (Naive-18's config says 40 input channels
+        // where its backbone gives 30). An input width the backbone cannot give is left to be reported as mis-shaped.
+        if (shapeOf("keypoint_head.final_layer.weight") is [int keypoints, int inChannels, 1, 1])
+            config = config with
+            {
+                HeadOutChannels = keypoints,
+                HeadInChannels = inChannels == config.Stages[^1].Channels[0] ? inChannels : config.HeadInChannels,
+            };
+        LiteHrnetNetwork.Build(config, weights, Isa.Best);
+        return config.ToArchitecture();
+    };
+}
