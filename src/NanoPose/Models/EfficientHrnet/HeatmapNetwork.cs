@@ -42,7 +42,7 @@ internal sealed class HeatmapNetwork
     public (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap features)
     {
         int c = features.ChannelCount;
-        var concat = FeatureMap.Allocate(features.Height, features.Width, c + _quarterPrediction.OutChannels);
+        var concat = Maps.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
         var quarter = concat.Channels(c, _quarterPrediction.OutChannels);
         _quarterPrediction.Run(features, quarter);
         ChannelSlices.CopyInto(features.Span, features.Shape, concat.Span, concat.Shape, 0, _width);
