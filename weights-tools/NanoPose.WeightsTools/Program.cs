@@ -6,7 +6,8 @@ using NanoPose.WeightsTools.Conversion;
 // nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint into a .npw weight file.
 string usage = $"""
     usage: nanopose-weights inspect <file.pth|file.npw>
-           nanopose-weights convert <checkpoint.pth> --arch <name> -o <file.npw> [--fp16]
+           nanopose-weights convert <checkpoint.pth> [--arch <name>] -o <file.npw> [--fp16]
+    --arch may be left out for checkpoints it can be recognised from (EfficientHRNet).
     architectures: {string.Join(", ", ModelConversion.Architectures.Keys)}
     """;
 try
@@ -31,17 +32,24 @@ try
                         return 2;
                 }
             }
-            if (arch is null || output is null)
+            if (output is null)
             {
-                Console.Error.WriteLine($"error: convert needs --arch and -o\n{usage}");
+                Console.Error.WriteLine($"error: convert needs -o\n{usage}");
                 return 2;
             }
-            if (!ModelConversion.Architectures.ContainsKey(arch))
+            if (arch is not null && !ModelConversion.Architectures.ContainsKey(arch))
             {
                 Console.Error.WriteLine($"error: unknown architecture '{arch}'\n{usage}");
                 return 2;
             }
-            File.WriteAllBytes(output, ModelConversion.Convert(TorchCheckpoint.Load(checkpoint), arch, storeAs));
+            var loaded = TorchCheckpoint.Load(checkpoint);
+            arch ??= ModelConversion.Detect(loaded);
+            if (arch is null)
+            {
+                Console.Error.WriteLine($"error: the architecture of {checkpoint} is not recognised from its tensors; name it with --arch\n{usage}");
+                return 2;
+            }
+            File.WriteAllBytes(output, ModelConversion.Convert(loaded, arch, storeAs));
             Console.WriteLine($"{output}: {arch}, weights {storeAs}");
             return 0;
         default:

@@ -82,15 +82,13 @@ public class EfficientHrnetStructureTests
     }
 
     [Fact]
-    public void InfoPrintsBothConventions()
+    public void InfoFiguresGiveBothConventions()
     {
-        var text = new StringWriter();
-        EfficientHrnetInfo.Write(Build(0), 512, 512, text);
-        string info = text.ToString();
-        Assert.Contains("efficienthrnet-h0", info);
-        Assert.Contains("parameters: 19,725,359", info);
-        Assert.Contains("(23.96 G)", info);
-        Assert.Contains("23.32M parameters, 25.62G mult-adds", info);
+        var network = new EfficientHrnetNetwork(Build(0), 512, 512);
+        Assert.Equal(19_725_359, network.ParameterCount);
+        Assert.Equal(23.96, Math.Round(network.MultiplyAccumulates / 1e9, 2));
+        Assert.Equal("3,595,388", network.Figures[0].Value);   // 3.595M in B.8
+        Assert.Equal("23.32M parameters, 25.62G mult-adds", network.Figures[1].Value);
     }
 
     [Theory]

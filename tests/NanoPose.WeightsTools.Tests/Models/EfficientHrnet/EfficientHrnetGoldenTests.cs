@@ -23,9 +23,9 @@ public class EfficientHrnetGoldenTests(EfficientHrnetGoldenTests.ConvertedH4 con
 
         public ConvertedH4() => _model = new(() =>
         {
-            var config = EfficientHrnetConversion.Configure(Checkpoint, architecture: null)
+            string architecture = ModelConversion.Detect(Checkpoint)
                 ?? throw new InvalidOperationException("the H-4 checkpoint was not recognised as an EfficientHRNet");
-            var file = NpwFile.Parse(EfficientHrnetConversion.Convert(Checkpoint, config).ToBytes(), "efficienthrnet_H-4.npw");
+            var file = NpwFile.Parse(ModelConversion.Convert(Checkpoint, architecture), "efficienthrnet_H-4.npw");
             return EfficientHrnetModel.Load(file, Isa.Best);
         });
 
@@ -47,7 +47,6 @@ public class EfficientHrnetGoldenTests(EfficientHrnetGoldenTests.ConvertedH4 con
     public void CheckpointsWithMissingMisshapedOrExtraTensorsAreRefusedByName()
     {
         var original = converted.Checkpoint;
-        var config = EfficientHrnetConfig.FromScale(-4);
         var tensors = original.Tensors
             .Where(t => t.Name is not ("final_layers.0.weight" or "stage4.1.fuse_layers.0.3.1.running_var"))
             .Select(t => t.Name == "trans2_branch3.0.weight" ? t with { Shape = [54, 80, 9, 1] } : t)
@@ -55,17 +54,23 @@ public class EfficientHrnetGoldenTests(EfficientHrnetGoldenTests.ConvertedH4 con
             .ToList();
         var broken = new Checkpoint("broken.pth", CheckpointFormat.Zip, tensors);
 
-        var error = Assert.Throws<CheckpointException>(() => EfficientHrnetConversion.Convert(broken, config));
+        var error = Assert.Throws<CheckpointException>(() => ModelConversion.Convert(broken, "efficienthrnet-h-4"));
         Assert.Contains("missing tensors (2): stage4.1.fuse_layers.0.3.1.running_var, final_layers.0.weight", error.Message);
         Assert.Contains("trans2_branch3.0.weight is [54, 80, 9, 1], expected [54, 80, 3, 3]", error.Message);
         Assert.Contains("unexpected tensors (1): head.extra.weight", error.Message);
     }
 
     [Fact]
+    public void OnlyRecognisableCheckpointsAreDetected()
+    {
+        Assert.Equal("efficienthrnet-h-4", ModelConversion.Detect(converted.Checkpoint));
+        Assert.Null(ModelConversion.Detect(new Checkpoint("empty.pth", CheckpointFormat.Zip, [])));
+    }
+
+    [Fact]
     public void NamingTheWrongVariantIsRefused()
     {
-        var config = EfficientHrnetConversion.Configure(converted.Checkpoint, "efficienthrnet-h-3")!;
-        var error = Assert.Throws<CheckpointException>(() => EfficientHrnetConversion.Convert(converted.Checkpoint, config));
+        var error = Assert.Throws<CheckpointException>(() => ModelConversion.Convert(converted.Checkpoint, "efficienthrnet-h-3"));
         Assert.Contains("missing tensors", error.Message);
         Assert.Contains("features.2.conv.3.weight is [16, 96, 1, 1], expected [24, 96, 1, 1]", error.Message);
     }
