@@ -11,11 +11,11 @@ internal sealed class BasicBlock(LayerFactory layers, string prefix, int channel
 
     public long MultiplyAccumulates(Nhwc input) => _conv1.MultiplyAccumulates(input) + _conv2.MultiplyAccumulates(input);
 
-    public FeatureMap Run(FeatureMap input)
+    public FeatureMap Run(FeatureMap input, ActivationArena arena)
     {
-        var hidden = Maps.Allocate(input.Shape);
+        var hidden = arena.Allocate(input.Shape);
         _conv1.Run(input, hidden);
-        var output = Maps.Allocate(hidden.Shape);
+        var output = arena.Allocate(hidden.Shape);
         _conv2.Run(hidden, output, residual: input);
         return output;
     }

@@ -17,6 +17,7 @@ public sealed class EfficientHrnetModel
     private readonly ConvLayer[][] _transitions;   // before stages 2, 3, 4: one per branch
     private readonly HrnetModule[][] _stages;      // stages 2, 3, 4
     private readonly HeatmapNetwork _head;
+    private readonly ActivationArena _arena = new();
 
     public EfficientHrnetModel(EfficientHrnetConfig config, IWeightSource weights, VectorWidth width)
     {
@@ -55,14 +56,16 @@ public sealed class EfficientHrnetModel
     public IReadOnlyList<ConvRequest> Requests { get; }
 
     /// <summary>
-    /// Runs the network. <paramref name="tap"/>, if given, sees the intermediate features as they are produced:
+    /// Runs the network. The outputs and taps live in the model's activation buffers: the next run overwrites them,
+    /// and a model runs one image at a time. <paramref name="tap"/>, if given, sees the intermediate features as they are produced:
     /// <c>backbone_tap0..3</c> and <c>stage{2,3,4}_branch{b}</c> (the names of the golden arrays).
     /// </summary>
     public EfficientHrnetOutputs Run(FeatureMap image, Action<string, FeatureMap>? tap = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         RequireInput(image.Shape);
-        var taps = _backbone.Run(image);
+        _arena.Rewind();
+        var taps = _backbone.Run(image, _arena);
         for (int t = 0; t < taps.Length; t++) tap?.Invoke($"backbone_tap{t}", taps[t]);
 
         FeatureMap[] x = [];
@@ -72,14 +75,14 @@ public sealed class EfficientHrnetModel
             x = [.. _transitions[s].Select((conv, k) =>
             {
                 var source = TransitionInput(s, k, taps, previous);
-                var output = Maps.Allocate(conv.OutputShape(source.Shape));
+                var output = _arena.Allocate(conv.OutputShape(source.Shape));
                 conv.Run(source, output);
                 return output;
             })];
-            foreach (var module in _stages[s]) x = module.Run(x);
+            foreach (var module in _stages[s]) x = module.Run(x, _arena);
             for (int b = 0; b < x.Length; b++) tap?.Invoke($"stage{s + 2}_branch{b}", x[b]);
         }
-        var (quarter, half) = _head.Run(x[0]);
+        var (quarter, half) = _head.Run(x[0], _arena);
         return new EfficientHrnetOutputs(quarter, half);
     }
 

@@ -65,14 +65,14 @@ internal sealed class EfficientNetBackbone
         return macs;
     }
 
-    public FeatureMap[] Run(FeatureMap input)
+    public FeatureMap[] Run(FeatureMap input, ActivationArena arena)
     {
-        var x = Maps.Allocate(_stem.OutputShape(input.Shape));
+        var x = arena.Allocate(_stem.OutputShape(input.Shape));
         _stem.Run(input, x);
         var taps = new List<FeatureMap>();
         for (int i = 0; i < _blocks.Length; i++)
         {
-            x = _blocks[i].Run(x);
+            x = _blocks[i].Run(x, arena);
             if (_tapAfterBlock.Contains(i)) taps.Add(x);
         }
         return [.. taps];

@@ -39,17 +39,17 @@ internal sealed class HeatmapNetwork
     public long DeconvMultiplyAccumulates(Nhwc features) => _deconv.MultiplyAccumulates(features);
 
     /// <summary>Both predictions: heatmaps + tags at R/4 and heatmaps at R/2.</summary>
-    public (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap features)
+    public (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap features, ActivationArena arena)
     {
         int c = features.ChannelCount;
-        var concat = Maps.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
+        var concat = arena.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
         var quarter = concat.Channels(c, _quarterPrediction.OutChannels);
         _quarterPrediction.Run(features, quarter);
         ChannelSlices.CopyInto(features.Span, features.Shape, concat.Span, concat.Shape, 0, _width);
-        var x = Maps.Allocate(_deconv.OutputShape(concat.Shape));
+        var x = arena.Allocate(_deconv.OutputShape(concat.Shape));
         _deconv.Run(concat, x);
-        foreach (var block in _blocks) x = block.Run(x);
-        var half = Maps.Allocate(_halfPrediction.OutputShape(x.Shape));
+        foreach (var block in _blocks) x = block.Run(x, arena);
+        var half = arena.Allocate(_halfPrediction.OutputShape(x.Shape));
         _halfPrediction.Run(x, half);
         return (quarter, half);
     }

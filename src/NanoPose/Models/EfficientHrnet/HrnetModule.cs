@@ -69,21 +69,21 @@ internal sealed class HrnetModule
         return macs;
     }
 
-    public FeatureMap[] Run(FeatureMap[] inputs)
+    public FeatureMap[] Run(FeatureMap[] inputs, ActivationArena arena)
     {
         var x = new FeatureMap[_branches.Length];
         for (int k = 0; k < x.Length; k++)
         {
             x[k] = inputs[k];
-            foreach (var block in _branches[k]) x[k] = block.Run(x[k]);
+            foreach (var block in _branches[k]) x[k] = block.Run(x[k], arena);
         }
         var outputs = new FeatureMap[_fuse.Length];
-        for (int i = 0; i < outputs.Length; i++) outputs[i] = Fuse(i, x);
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = Fuse(i, x, arena);
         return outputs;
     }
 
     /// <summary>Sums the terms in PyTorch's order j = 0, 1, …; a downsampling chain adds the sum so far in its last store.</summary>
-    private FeatureMap Fuse(int i, FeatureMap[] x)
+    private FeatureMap Fuse(int i, FeatureMap[] x, ActivationArena arena)
     {
         FeatureMap? sum = null;
         for (int j = 0; j < x.Length; j++)
@@ -94,7 +94,7 @@ internal sealed class HrnetModule
                 var convs = path.Convs;
                 for (int t = 0; t < convs.Length; t++)
                 {
-                    var next = Maps.Allocate(convs[t].OutputShape(term.Shape));
+                    var next = arena.Allocate(convs[t].OutputShape(term.Shape));
                     bool addsSum = path.UpsampleFactor == 1 && t == convs.Length - 1;
                     convs[t].Run(term, next, addsSum ? sum : null);
                     term = next;
@@ -104,7 +104,7 @@ internal sealed class HrnetModule
                     sum = term;   // the sum so far is already in it
                     continue;
                 }
-                var upsampled = Maps.Allocate(x[i].Shape);
+                var upsampled = arena.Allocate(x[i].Shape);
                 NearestResize.UpsampleByFactor(term.Span, term.Shape, upsampled.Span, upsampled.Shape, path.UpsampleFactor, path.UpsampleFactor, _width);
                 term = upsampled;
             }
@@ -113,7 +113,7 @@ internal sealed class HrnetModule
                 sum = term;
                 continue;
             }
-            var total = ReferenceEquals(sum, x[i]) ? Maps.Allocate(sum.Shape) : sum; // never write into a branch's features
+            var total = ReferenceEquals(sum, x[i]) ? arena.Allocate(sum.Shape) : sum; // never write into a branch's features
             Arithmetic.Add(sum.Span, sum.Shape, term.Span, term.Shape, total.Span, total.Shape, _width);
             sum = total;
         }

@@ -46,18 +46,18 @@ internal sealed class MBConvBlock
         return macs + _squeezeExcite.MultiplyAccumulates() + _project.MultiplyAccumulates(reduced);
     }
 
-    public FeatureMap Run(FeatureMap input)
+    public FeatureMap Run(FeatureMap input, ActivationArena arena)
     {
         var hidden = input;
         if (_expand is not null)
         {
-            hidden = Maps.Allocate(_expand.OutputShape(input.Shape));
+            hidden = arena.Allocate(_expand.OutputShape(input.Shape));
             _expand.Run(input, hidden);
         }
-        var depthwise = Maps.Allocate(_depthwise.OutputShape(hidden.Shape));
+        var depthwise = arena.Allocate(_depthwise.OutputShape(hidden.Shape));
         _depthwise.Run(hidden, depthwise);
-        _squeezeExcite.Run(depthwise);
-        var output = Maps.Allocate(_project.OutputShape(depthwise.Shape));
+        _squeezeExcite.Run(depthwise, arena);
+        var output = arena.Allocate(_project.OutputShape(depthwise.Shape));
         _project.Run(depthwise, output, _residual ? input : null);
         return output;
     }

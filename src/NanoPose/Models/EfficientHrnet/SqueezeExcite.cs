@@ -25,13 +25,13 @@ internal sealed class SqueezeExcite
 
     public long MultiplyAccumulates() => 2L * _reduce.InChannels * _reduce.OutChannels;
 
-    public void Run(FeatureMap map)
+    public void Run(FeatureMap map, ActivationArena arena)
     {
-        var pooled = FeatureMap.Allocate(1, 1, _reduce.InChannels);
+        var pooled = arena.Allocate(new Nhwc(1, 1, _reduce.InChannels));
         AveragePooling.Global(map.Span, map.Shape, pooled.Span, _width);
-        var squeezed = FeatureMap.Allocate(1, 1, _reduce.OutChannels);
+        var squeezed = arena.Allocate(new Nhwc(1, 1, _reduce.OutChannels));
         _reduce.Run(pooled, squeezed);
-        var gates = FeatureMap.Allocate(1, 1, _expand.OutChannels);
+        var gates = arena.Allocate(new Nhwc(1, 1, _expand.OutChannels));
         _expand.Run(squeezed, gates);
         Arithmetic.ScaleChannels(map.Span, map.Shape, gates.Span, map.Span, map.Shape, _width);
     }
