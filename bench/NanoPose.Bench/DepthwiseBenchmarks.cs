@@ -63,6 +63,5 @@ public class DepthwiseBenchmarks
     }
 
     [Benchmark]
-    public void Depthwise() => DepthwiseConv2d.Run(Width, _input, Shape.Input, Shape.Window, _packed,
-        Epilogue.With(_bias, Shape.Activation), _output, Shape.Output);
+    public void Depthwise() => DepthwiseConv2d.Run(Width, _input, Shape.Input, _packed, Shape.Window, _output, Shape.Output, Epilogue.With(_bias, Shape.Activation));
 }

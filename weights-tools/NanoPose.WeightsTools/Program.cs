@@ -2,12 +2,14 @@ using NanoPose.Weights;
 using NanoPose.WeightsTools;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Conversion;
+using NanoPose.WeightsTools.Ncnn;
 
-// nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint into a .npw weight file.
+// nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint or an ncnn model into a .npw weight file.
 string usage = $"""
     usage: nanopose-weights inspect <file.pth|file.npw>
-           nanopose-weights convert <checkpoint.pth> [--arch <name>] -o <file.npw> [--fp16]
-    --arch may be left out for checkpoints it can be recognised from (EfficientHRNet).
+           nanopose-weights convert <checkpoint.pth|model.param> [--arch <name>] -o <file.npw> [--fp16]
+    an ncnn model.param is read with the model.bin beside it; --arch may be left out for checkpoints it can be
+    recognised from (EfficientHRNet)
     architectures: {string.Join(", ", ModelConversion.Architectures.Keys)}
     """;
 try
@@ -17,7 +19,7 @@ try
         case ["inspect", string file]:
             Inspect.Run(file, Console.Out);
             return 0;
-        case ["convert", string checkpoint, .. var options]:
+        case ["convert", string source, .. var options]:
             string? arch = null, output = null;
             var storeAs = WeightDType.Float32;
             for (int i = 0; i < options.Length; i++)
@@ -42,14 +44,26 @@ try
                 Console.Error.WriteLine($"error: unknown architecture '{arch}'\n{usage}");
                 return 2;
             }
-            var loaded = TorchCheckpoint.Load(checkpoint);
-            arch ??= ModelConversion.Detect(loaded);
-            if (arch is null)
+            if (source.EndsWith(".param", StringComparison.OrdinalIgnoreCase))
             {
-                Console.Error.WriteLine($"error: the architecture of {checkpoint} is not recognised from its tensors; name it with --arch\n{usage}");
-                return 2;
+                if (arch is null)
+                {
+                    Console.Error.WriteLine($"error: an ncnn model needs --arch\n{usage}");
+                    return 2;
+                }
+                File.WriteAllBytes(output, ModelConversion.ConvertNcnn(source, arch, storeAs));
             }
-            File.WriteAllBytes(output, ModelConversion.Convert(loaded, arch, storeAs));
+            else
+            {
+                var checkpoint = TorchCheckpoint.Load(source);
+                arch ??= ModelConversion.Detect(checkpoint);
+                if (arch is null)
+                {
+                    Console.Error.WriteLine($"error: the architecture of {source} is not recognised from its tensors; name it with --arch\n{usage}");
+                    return 2;
+                }
+                File.WriteAllBytes(output, ModelConversion.Convert(checkpoint, arch, storeAs));
+            }
             Console.WriteLine($"{output}: {arch}, weights {storeAs}");
             return 0;
         default:
@@ -57,7 +71,7 @@ try
             return 2;
     }
 }
-catch (Exception e) when (e is CheckpointException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
+catch (Exception e) when (e is CheckpointException or NcnnException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

@@ -1,6 +1,9 @@
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
 using NanoPose.Bench.Infrastructure;
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Convolution;
+using NanoPose.Kernels.Depthwise;
 using NanoPose.Kernels.Simd;
 
 namespace NanoPose.Bench.LayoutStudy;
@@ -8,7 +11,8 @@ namespace NanoPose.Bench.LayoutStudy;
 // The layout study: the same operator on the same real layer shapes (Lite-HRNet 64×48 … 8×6, EfficientHRNet
 // H0 128×128) in each candidate layout, one benchmark method per layout and width. Every candidate is checked
 // against LayoutReference on the benchmark's own data in [GlobalSetup] and the run fails if it is off by more
-// than 1e-3. The NHWC methods are added over INhwcLayoutKernels once the engine's NHWC kernels are merged.
+// than 1e-3. The NHWC methods run the engine's own kernels (weights packed once, untimed, like the engine does
+// at load).
 // One class per operator because NCHWc is only a candidate for the depthwise convolution.
 
 /// <summary>A stride-1 convolution with padding (k-1)/2: k×k, Cin→Cout, at H×W.</summary>
@@ -42,6 +46,27 @@ static class LayoutCheck
         return data;
     }
 
+    /// <summary>The engine's NHWC convolution, weights packed for <paramref name="width"/>.</summary>
+    public sealed class NhwcConv
+    {
+        readonly VectorWidth width;
+        readonly ConvGeometry geometry;
+        readonly float[] packed, bias;
+        readonly Nhwc inputShape, outputShape;
+
+        public NhwcConv(VectorWidth width, ConvShape s, float[] weights, float[] bias)
+        {
+            (this.width, this.bias) = (width, bias);
+            geometry = ConvGeometry.Square(s.KernelSize, 1, (s.KernelSize - 1) / 2);
+            packed = new float[Conv2d.PackedWeightsLength(width, s.OutChannels, s.InChannels, geometry)];
+            Conv2d.PackWeights(width, weights, s.OutChannels, s.InChannels, geometry, packed);
+            (inputShape, outputShape) = (new Nhwc(s.Height, s.Width, s.InChannels), new Nhwc(s.Height, s.Width, s.OutChannels));
+        }
+
+        public void Run(float[] input, float[] output) =>
+            Conv2d.Run(width, input, inputShape, packed, geometry, output, outputShape, Epilogue.With(bias, Activation.ReLU));
+    }
+
     /// <summary>Throws unless <paramref name="actual"/> is within <see cref="Tolerance"/> of <paramref name="expected"/> everywhere.</summary>
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, string candidate, object shape)
     {
@@ -71,7 +96,7 @@ public class LayoutConv1x1Benchmarks
     [ParamsSource(nameof(Shapes))]
     public ConvShape Shape { get; set; } = null!;
 
-    float[] input = [], weights = [], bias = [], output = [];
+    float[] input = [], weights = [], bias = [], output = [], nhwcInput = [], nhwcOutput = [];
 
     [GlobalSetup]
     public void Setup()
@@ -87,7 +112,23 @@ public class LayoutConv1x1Benchmarks
         LayoutCheck.AssertClose(expected, output, nameof(Nchw_V512), s);
         Nchw_V256();
         LayoutCheck.AssertClose(expected, output, nameof(Nchw_V256), s);
+        nhwcInput = ChannelBlocks.ToBlocked(input, s.InChannels, s.Pixels, s.InChannels);
+        nhwcOutput = new float[s.OutChannels * s.Pixels];
+        nhwc512 = new LayoutCheck.NhwcConv(VectorWidth.V512, s, weights, bias);
+        nhwc256 = new LayoutCheck.NhwcConv(VectorWidth.V256, s, weights, bias);
+        Nhwc_V512();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.OutChannels, s.Pixels, s.OutChannels), nameof(Nhwc_V512), s);
+        Nhwc_V256();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.OutChannels, s.Pixels, s.OutChannels), nameof(Nhwc_V256), s);
     }
+
+    LayoutCheck.NhwcConv nhwc512 = null!, nhwc256 = null!;
+
+    [Benchmark]
+    public void Nhwc_V512() => nhwc512.Run(nhwcInput, nhwcOutput);
+
+    [Benchmark]
+    public void Nhwc_V256() => nhwc256.Run(nhwcInput, nhwcOutput);
 
     [Benchmark]
     public void Nchw_V512() =>
@@ -105,7 +146,7 @@ public class LayoutConv3x3Benchmarks
     [ParamsSource(nameof(Shapes))]
     public ConvShape Shape { get; set; } = null!;
 
-    float[] input = [], weights = [], bias = [], output = [], scratch = [];
+    float[] input = [], weights = [], bias = [], output = [], nhwcInput = [], nhwcOutput = [], scratch = [];
 
     [GlobalSetup]
     public void Setup()
@@ -122,7 +163,23 @@ public class LayoutConv3x3Benchmarks
         LayoutCheck.AssertClose(expected, output, nameof(Nchw_V512), s);
         Nchw_V256();
         LayoutCheck.AssertClose(expected, output, nameof(Nchw_V256), s);
+        nhwcInput = ChannelBlocks.ToBlocked(input, s.InChannels, s.Pixels, s.InChannels);
+        nhwcOutput = new float[s.OutChannels * s.Pixels];
+        nhwc512 = new LayoutCheck.NhwcConv(VectorWidth.V512, s, weights, bias);
+        nhwc256 = new LayoutCheck.NhwcConv(VectorWidth.V256, s, weights, bias);
+        Nhwc_V512();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.OutChannels, s.Pixels, s.OutChannels), nameof(Nhwc_V512), s);
+        Nhwc_V256();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.OutChannels, s.Pixels, s.OutChannels), nameof(Nhwc_V256), s);
     }
+
+    LayoutCheck.NhwcConv nhwc512 = null!, nhwc256 = null!;
+
+    [Benchmark]
+    public void Nhwc_V512() => nhwc512.Run(nhwcInput, nhwcOutput);
+
+    [Benchmark]
+    public void Nhwc_V256() => nhwc256.Run(nhwcInput, nhwcOutput);
 
     [Benchmark]
     public void Nchw_V512() => NchwConv3x3.Run<V512, Vector512<float>>(
@@ -140,7 +197,7 @@ public class LayoutDepthwise3x3Benchmarks
     [ParamsSource(nameof(Shapes))]
     public DepthwiseShape Shape { get; set; } = null!;
 
-    float[] input = [], weights = [], bias = [], output = [], scratch = [];
+    float[] input = [], weights = [], bias = [], output = [], scratch = [], nhwcInput = [], nhwcWeights = [], nhwcOutput = [];
 
     /// <summary>The same data blocked by 16 (Vector512) and by 8 (Vector256).</summary>
     Blocked c16 = null!, c8 = null!;
@@ -168,7 +225,27 @@ public class LayoutDepthwise3x3Benchmarks
         LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(c16.Output, s.Channels, s.Pixels, 16), nameof(Nchwc16_V512), s);
         Nchwc8_V256();
         LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(c8.Output, s.Channels, s.Pixels, 8), nameof(Nchwc8_V256), s);
+        nhwcInput = ChannelBlocks.ToBlocked(input, s.Channels, s.Pixels, s.Channels);
+        nhwcOutput = new float[s.Channels * s.Pixels];
+        nhwcWeights = new float[DepthwiseConv2d.PackedWeightLength(s.Channels, 3)];
+        DepthwiseConv2d.PackWeights(weights, s.Channels, 3, nhwcWeights);
+        Nhwc_V512();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.Channels, s.Pixels, s.Channels), nameof(Nhwc_V512), s);
+        Nhwc_V256();
+        LayoutCheck.AssertClose(expected, ChannelBlocks.ToPlanar(nhwcOutput, s.Channels, s.Pixels, s.Channels), nameof(Nhwc_V256), s);
     }
+
+    void RunNhwc(VectorWidth width)
+    {
+        var shape = new Nhwc(Shape.Height, Shape.Width, Shape.Channels);
+        DepthwiseConv2d.Run(width, nhwcInput, shape, nhwcWeights, ConvGeometry.Square(3, 1, 1), nhwcOutput, shape, Epilogue.With(bias));
+    }
+
+    [Benchmark]
+    public void Nhwc_V512() => RunNhwc(VectorWidth.V512);
+
+    [Benchmark]
+    public void Nhwc_V256() => RunNhwc(VectorWidth.V256);
 
     Blocked Block(int block) => new(
         ChannelBlocks.ToBlocked(input, Shape.Channels, Shape.Pixels, block),

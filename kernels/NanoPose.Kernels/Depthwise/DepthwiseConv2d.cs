@@ -45,9 +45,9 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>Every output row. <paramref name="packedWeights"/> comes from <see cref="PackWeights"/>.</summary>
-    public static void Run(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
-        ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape) =>
-        RunRows(width, input, inputShape, window, packedWeights, epilogue, output, outputShape, 0, outputShape.Height);
+    public static void Run(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ReadOnlySpan<float> packedWeights,
+        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue) =>
+        RunRows(width, input, inputShape, packedWeights, window, output, outputShape, epilogue, 0, outputShape.Height);
 
     /// <summary>
     /// Output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, the rest of
@@ -55,8 +55,8 @@ public static class DepthwiseConv2d
     /// <see cref="VectorWidth.Scalar"/> runs the reference loops; a vector width narrower than the lanes the
     /// channels fill steps down (C = 8 on V512 runs V256; C &lt; 4 runs the scalar loops).
     /// </summary>
-    public static void RunRows(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
-        ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
+    public static void RunRows(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ReadOnlySpan<float> packedWeights,
+        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue, int rowStart, int rowEnd)
     {
         int channels = inputShape.Channels;
         Validate(input, inputShape, window, packedWeights.Length, PackedWeightLength(channels, window.KernelHeight),

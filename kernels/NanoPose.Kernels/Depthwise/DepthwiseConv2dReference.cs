@@ -10,8 +10,8 @@ namespace NanoPose.Kernels.Depthwise;
 public static class DepthwiseConv2dReference
 {
     /// <summary>Every output row, weights in PyTorch layout <c>[C, 1, k, k]</c>.</summary>
-    public static void Run(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
-        ReadOnlySpan<float> torchWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape)
+    public static void Run(ReadOnlySpan<float> input, Nhwc inputShape, ReadOnlySpan<float> torchWeights,
+        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue)
     {
         int k = window.KernelHeight;
         DepthwiseConv2d.Validate(input, inputShape, window, torchWeights.Length, inputShape.Channels * k * k,

@@ -76,7 +76,7 @@ public sealed class ConvLayer
             ResidualPixelStride = residual?.Shape.PixelStride ?? 0,
         };
         if (IsDepthwise)
-            DepthwiseConv2d.Run(_width, input.Span, input.Shape, Geometry, _packed, epilogue, output.Span, output.Shape);
+            DepthwiseConv2d.Run(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue);
         else
             Conv2d.Run(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue);
     }

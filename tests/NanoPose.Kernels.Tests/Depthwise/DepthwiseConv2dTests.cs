@@ -43,14 +43,14 @@ public class DepthwiseConv2dTests
         var epilogue = new Epilogue { Bias = bias, Activation = c.Activation, Residual = residual, ResidualPixelStride = residualShape.PixelStride };
 
         var full = Filled(outputShape.RequiredLength);
-        DepthwiseConv2dReference.Run(input, inputShape, window, weights, epilogue, full, outputShape);
+        DepthwiseConv2dReference.Run(input, inputShape, weights, window, full, outputShape, epilogue);
         var expected = Filled(outputShape.RequiredLength);
         for (int y = c.RowStart; y < rowEnd; y++)
             for (int x = 0; x < dense.Width; x++)
                 full.AsSpan(outputShape.Offset(y, x), c.Channels).CopyTo(expected.AsSpan(outputShape.Offset(y, x)));
 
         var actual = Filled(outputShape.RequiredLength);
-        DepthwiseConv2d.RunRows(width, input, inputShape, window, packed, epilogue, actual, outputShape, c.RowStart, rowEnd);
+        DepthwiseConv2d.RunRows(width, input, inputShape, packed, window, actual, outputShape, epilogue, c.RowStart, rowEnd);
         Tolerance.AssertClose(expected, actual, k * k, $"{width} {c}");
     }
 
@@ -215,8 +215,8 @@ public class DepthwiseConv2dTests
                 var epilogue = Epilogue.With(TestData.Random(channels, 3), Activation.SiLU);
                 var expected = new float[outputShape.RequiredLength];
                 var actual = new float[outputShape.RequiredLength];
-                DepthwiseConv2dReference.Run(input, inputShape, window, weights, epilogue, expected, outputShape);
-                DepthwiseConv2d.Run(VectorWidth.Scalar, input, inputShape, window, packed, epilogue, actual, outputShape);
+                DepthwiseConv2dReference.Run(input, inputShape, weights, window, expected, outputShape, epilogue);
+                DepthwiseConv2d.Run(VectorWidth.Scalar, input, inputShape, packed, window, actual, outputShape, epilogue);
                 Tolerance.AssertExact(expected, actual, $"k{k}s{s} C={channels}");
             }
     }
@@ -248,7 +248,7 @@ public class DepthwiseConv2dTests
         {
             var window = ConvGeometry.Square(3, stride, pad);
             var output = new float[window.OutputShape(shape, shape.Channels).RequiredLength];
-            DepthwiseConv2dReference.Run(image, shape, window, image, epilogue, output, window.OutputShape(shape, shape.Channels));
+            DepthwiseConv2dReference.Run(image, shape, image, window, output, window.OutputShape(shape, shape.Channels), epilogue);
             return output;
         }
 
@@ -293,26 +293,23 @@ public class DepthwiseConv2dTests
         var packed = new float[DepthwiseConv2d.PackedWeightLength(8, 3)];
 
         void Throws(string parameter, Action action) => Assert.Equal(parameter, Assert.Throws<ArgumentException>(action).ParamName);
-        Throws("packedWeights", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed.AsSpan(1), default, output, outputShape));
-        Throws("outputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, default, output, outputShape with { Width = 5 }));
-        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, default, output.AsSpan(1), outputShape));
-        Throws("input", () => DepthwiseConv2d.Run(VectorWidth.V256, input.AsSpan(1), inputShape, window, packed, default, output, outputShape));
-        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { StrideY = 0 }, packed, default, output, outputShape));
-        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { KernelWidth = 5 }, packed, default, output, outputShape));
-        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { StrideX = 2 }, packed, default, output, outputShape));
-        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window with { Padding = new Padding2d(0, -1, 0, 0) }, packed, default, output, outputShape));
-        Throws("inputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, ConvGeometry.Square(9, 1, Padding2d.Uniform(1)), new float[DepthwiseConv2d.PackedWeightLength(8, 9)], default, output, outputShape));
-        Throws("epilogue", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed, Epilogue.With(new float[7]), output, outputShape));
-        Throws("epilogue.Residual", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed,
-            new Epilogue { Residual = new float[10], ResidualPixelStride = 8 }, output, outputShape));
-        Throws("rowStart", () => DepthwiseConv2d.RunRows(VectorWidth.V256, input, inputShape, window, packed, default, output, outputShape, 3, 2));
-        Throws("rowStart", () => DepthwiseConv2d.RunRows(VectorWidth.V256, input, inputShape, window, packed, default, output, outputShape, 0, 7));
-        Throws("width", () => DepthwiseConv2d.Run((VectorWidth)64, input, inputShape, window, packed, default, output, outputShape));
+        Throws("packedWeights", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed.AsSpan(1), window, output, outputShape, default));
+        Throws("outputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window, output, outputShape with { Width = 5 }, default));
+        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window, output.AsSpan(1), outputShape, default));
+        Throws("input", () => DepthwiseConv2d.Run(VectorWidth.V256, input.AsSpan(1), inputShape, packed, window, output, outputShape, default));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window with { StrideY = 0 }, output, outputShape, default));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window with { KernelWidth = 5 }, output, outputShape, default));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window with { StrideX = 2 }, output, outputShape, default));
+        Throws("window", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window with { Padding = new Padding2d(0, -1, 0, 0) }, output, outputShape, default));
+        Throws("inputShape", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, new float[DepthwiseConv2d.PackedWeightLength(8, 9)], ConvGeometry.Square(9, 1, Padding2d.Uniform(1)), output, outputShape, default));
+        Throws("epilogue", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window, output, outputShape, Epilogue.With(new float[7])));
+        Throws("epilogue.Residual", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window, output, outputShape, new Epilogue { Residual = new float[10], ResidualPixelStride = 8 }));
+        Throws("rowStart", () => DepthwiseConv2d.RunRows(VectorWidth.V256, input, inputShape, packed, window, output, outputShape, default, 3, 2));
+        Throws("rowStart", () => DepthwiseConv2d.RunRows(VectorWidth.V256, input, inputShape, packed, window, output, outputShape, default, 0, 7));
+        Throws("width", () => DepthwiseConv2d.Run((VectorWidth)64, input, inputShape, packed, window, output, outputShape, default));
         // Aliasing: the overlapping last channel block would read what it already wrote.
-        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, buffer, inputShape, window, packed, default,
-            buffer.AsSpan(inputShape.RequiredLength - 1, outputShape.RequiredLength), outputShape));
-        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, window, packed,
-            new Epilogue { Residual = output, ResidualPixelStride = 8 }, output, outputShape));
+        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, buffer, inputShape, packed, window, buffer.AsSpan(inputShape.RequiredLength - 1, outputShape.RequiredLength), outputShape, default));
+        Throws("output", () => DepthwiseConv2d.Run(VectorWidth.V256, input, inputShape, packed, window, output, outputShape, new Epilogue { Residual = output, ResidualPixelStride = 8 }));
         Throws("torchWeights", () => DepthwiseConv2d.PackWeights(new float[71], 8, 3, packed));
         Throws("packed", () => DepthwiseConv2d.PackWeights(new float[72], 8, 3, new float[72]));
     }

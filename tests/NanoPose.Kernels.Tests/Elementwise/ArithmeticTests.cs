@@ -2,7 +2,7 @@ using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Elementwise;
 using NanoPose.Kernels.Simd;
 using NanoPose.Kernels.Tests.Infrastructure;
-using static NanoPose.Kernels.Tests.DataMovement.ViewBuffers;
+using static NanoPose.Kernels.Tests.Infrastructure.ViewBuffers;
 
 namespace NanoPose.Kernels.Tests.Elementwise;
 

@@ -4,19 +4,21 @@ using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
+using NanoPose.WeightsTools.Ncnn;
 
 namespace NanoPose.WeightsTools.Conversion;
 
 /// <summary>
-/// <c>convert</c>: builds the named architecture from a checkpoint — so the network itself asks for every tensor it
-/// needs, BatchNorm folded in — refuses the checkpoint if any tensor is missing, mis-shaped or unused, and writes
-/// the requested convolutions with the architecture description as a .npw file.
+/// <c>convert</c>: builds the named architecture from a checkpoint or an ncnn model — so the network itself asks for
+/// every tensor it needs, BatchNorm folded in — refuses the source if any tensor is missing, mis-shaped or unused,
+/// and writes the requested convolutions with the architecture description as a .npw file.
 /// </summary>
 public static class ModelConversion
 {
     /// <summary>Builds one architecture from <paramref name="weights"/> and describes it. <paramref name="shapeOf"/>
-    /// gives the shape of a source tensor by name (null if unknown), for sizes a configuration leaves open.</summary>
-    public delegate ModelArchitecture ArchitectureBuilder(IWeightSource weights, Func<string, int[]?> shapeOf);
+    /// gives the shape of a source tensor by name (null if unknown), for sizes a configuration leaves open;
+    /// <paramref name="inputSize"/> is the input size the source was made for, if it says.</summary>
+    public delegate ModelArchitecture ArchitectureBuilder(IWeightSource weights, Func<string, int[]?> shapeOf, (int Height, int Width)? inputSize);
 
     /// <summary>The architectures <c>convert --arch</c> knows, by name.</summary>
     public static IReadOnlyDictionary<string, ArchitectureBuilder> Architectures { get; } = new Dictionary<string, ArchitectureBuilder>
@@ -40,20 +42,38 @@ public static class ModelConversion
     /// <paramref name="storeAs"/> (biases stay float32).</summary>
     public static byte[] Convert(Checkpoint checkpoint, string architecture, WeightDType storeAs = WeightDType.Float32)
     {
-        if (!Architectures.TryGetValue(architecture, out var build))
-            throw new ArgumentException($"unknown architecture '{architecture}' (known: {string.Join(", ", Architectures.Keys)})");
+        var build = Builder(architecture);
         var source = new CheckpointWeightSource(checkpoint);
         var recording = new RecordingWeightSource(source);
-        var description = build(recording, source.ShapeOf);
-        source.ThrowIfIncomplete();
+        return Write(recording, build(recording, source.ShapeOf, null), source.ThrowIfIncomplete, storeAs);
+    }
+
+    /// <summary>The .npw file of the ncnn model <paramref name="paramPath"/> (its .bin beside it) as
+    /// <paramref name="architecture"/>, for the input size the ncnn graph was exported for.</summary>
+    public static byte[] ConvertNcnn(string paramPath, string architecture, WeightDType storeAs = WeightDType.Float32)
+    {
+        var build = Builder(architecture);
+        var source = NcnnWeightSource.Load(paramPath, architecture);
+        var recording = new RecordingWeightSource(source);
+        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs);
+    }
+
+    private static ArchitectureBuilder Builder(string architecture) => Architectures.TryGetValue(architecture, out var build) ? build
+        : throw new ArgumentException($"unknown architecture '{architecture}' (known: {string.Join(", ", Architectures.Keys)})");
+
+    /// <summary>The .npw bytes of what the network took from the source, once the source confirms it was all used.</summary>
+    private static byte[] Write(RecordingWeightSource recording, ModelArchitecture description, Action throwIfIncomplete, WeightDType storeAs)
+    {
+        throwIfIncomplete();
         var writer = new NpwWriter(description);
         recording.WriteTo(writer, storeAs);
         return writer.ToBytes();
     }
 
-    private static ArchitectureBuilder LiteHrnetVariant(string variant) => (weights, shapeOf) =>
+    private static ArchitectureBuilder LiteHrnetVariant(string variant) => (weights, shapeOf, inputSize) =>
     {
         var config = LiteHrnetConfig.Known[variant];
+        if (inputSize is { } size) config = config with { InputHeight = size.Height, InputWidth = size.Width };
         // The final layer's shape [keypoints, in, 1, 1] settles the head (Naive-18's config says 40 input channels
         // where its backbone gives 30). An input width the backbone cannot give is left to be reported as mis-shaped.
         if (shapeOf("keypoint_head.final_layer.weight") is [int keypoints, int inChannels, 1, 1])
@@ -66,7 +86,7 @@ public static class ModelConversion
         return config.ToArchitecture();
     };
 
-    private static ArchitectureBuilder EfficientHrnetVariant(int scale) => (weights, shapeOf) =>
+    private static ArchitectureBuilder EfficientHrnetVariant(int scale) => (weights, shapeOf, inputSize) =>   // runs at any inputSize (multiples of 32)
     {
         // The R/2 head predicts 17 heatmaps in the Example Configs, 34 (with tags) when trained with AE loss there too.
         var config = EfficientHrnetConfig.FromScale(scale, shapeOf("final_layers.1.weight") is [34, ..] ? 34 : 17);

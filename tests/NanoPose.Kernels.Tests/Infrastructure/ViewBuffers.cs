@@ -1,7 +1,6 @@
 using NanoPose.Kernels.Common;
-using NanoPose.Kernels.Tests.Infrastructure;
 
-namespace NanoPose.Kernels.Tests.DataMovement;
+namespace NanoPose.Kernels.Tests.Infrastructure;
 
 /// <summary>Buffers for NHWC views in the tests of the data-movement, elementwise, pooling and resize families.
 /// Every float of a buffer is filled, the gaps between strided pixels too, and tests compare whole buffers, so a
