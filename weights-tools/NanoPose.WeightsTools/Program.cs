@@ -7,8 +7,9 @@ using NanoPose.WeightsTools.Ncnn;
 // nanopose-weights: inspect a checkpoint or weight file; convert a checkpoint or an ncnn model into a .npw weight file.
 string usage = $"""
     usage: nanopose-weights inspect <file.pth|file.npw>
-           nanopose-weights convert <checkpoint.pth|model.param> --arch <name> -o <file.npw> [--fp16]
-    an ncnn model.param is read with the model.bin beside it
+           nanopose-weights convert <checkpoint.pth|model.param> [--arch <name>] -o <file.npw> [--fp16]
+    an ncnn model.param is read with the model.bin beside it; --arch may be left out for checkpoints it can be
+    recognised from (EfficientHRNet)
     architectures: {string.Join(", ", ModelConversion.Architectures.Keys)}
     """;
 try
@@ -33,19 +34,36 @@ try
                         return 2;
                 }
             }
-            if (arch is null || output is null)
+            if (output is null)
             {
-                Console.Error.WriteLine($"error: convert needs --arch and -o\n{usage}");
+                Console.Error.WriteLine($"error: convert needs -o\n{usage}");
                 return 2;
             }
-            if (!ModelConversion.Architectures.ContainsKey(arch))
+            if (arch is not null && !ModelConversion.Architectures.ContainsKey(arch))
             {
                 Console.Error.WriteLine($"error: unknown architecture '{arch}'\n{usage}");
                 return 2;
             }
-            File.WriteAllBytes(output, source.EndsWith(".param", StringComparison.OrdinalIgnoreCase)
-                ? ModelConversion.ConvertNcnn(source, arch, storeAs)
-                : ModelConversion.Convert(TorchCheckpoint.Load(source), arch, storeAs));
+            if (source.EndsWith(".param", StringComparison.OrdinalIgnoreCase))
+            {
+                if (arch is null)
+                {
+                    Console.Error.WriteLine($"error: an ncnn model needs --arch\n{usage}");
+                    return 2;
+                }
+                File.WriteAllBytes(output, ModelConversion.ConvertNcnn(source, arch, storeAs));
+            }
+            else
+            {
+                var checkpoint = TorchCheckpoint.Load(source);
+                arch ??= ModelConversion.Detect(checkpoint);
+                if (arch is null)
+                {
+                    Console.Error.WriteLine($"error: the architecture of {source} is not recognised from its tensors; name it with --arch\n{usage}");
+                    return 2;
+                }
+                File.WriteAllBytes(output, ModelConversion.Convert(checkpoint, arch, storeAs));
+            }
             Console.WriteLine($"{output}: {arch}, weights {storeAs}");
             return 0;
         default:

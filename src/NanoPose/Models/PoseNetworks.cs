@@ -1,4 +1,5 @@
 using NanoPose.Kernels.Simd;
+using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
 using NanoPose.Weights;
 
@@ -14,6 +15,7 @@ public static class PoseNetworks
     {
         [LiteHrnetConfig.Family] = (file, width, h, w) =>
             LiteHrnetNetwork.Build(LiteHrnetConfig.FromArchitecture(file.Architecture), new NpwWeightSource(file), width, h, w),
+        [EfficientHrnetConfig.Family] = EfficientHrnetNetwork.Load,
     };
 
     public static IPoseNetwork Load(NpwFile file, VectorWidth width, int? inputHeight = null, int? inputWidth = null)

@@ -32,6 +32,22 @@ public class CheckpointWeightSourceTests
         source.ThrowIfIncomplete();
     }
 
+    [Theory]
+    [InlineData(256)]   // 256⁴ = 2³²: a product of the four BatchNorm lengths wraps to 0 in int
+    [InlineData(768)]   // EfficientHRNet H−4's widest MBConv
+    [InlineData(3)]
+    public void FoldsTheBatchNormOfAnyWidth(int channels)
+    {
+        const float eps = (float)BatchNormFolding.Epsilon;
+        float[] Fill(float value) => Enumerable.Repeat(value, channels).ToArray();
+        var source = new CheckpointWeightSource(Make(
+            [("conv.weight", [channels, 1, 1, 1], Fill(2f)), .. BatchNorm("bn", Fill(3f), Fill(1f), Fill(0.5f), Fill(4f - eps))]));
+        var weights = source.Conv(new ConvRequest("conv", channels, 1, 1, 1, HasBias: false, BatchNorm: "bn"));
+        source.ThrowIfIncomplete();
+        Assert.All(weights.Weight, w => Assert.Equal(3f, w, 1e-6f));   // 2 · 3/√4
+        Assert.All(weights.Bias, b => Assert.Equal(0.25f, b, 1e-6f));  // (0 − 0.5) · 1.5 + 1
+    }
+
     [Fact]
     public void ReportsMissingMisshapedAndUnexpectedTensorsByName()
     {

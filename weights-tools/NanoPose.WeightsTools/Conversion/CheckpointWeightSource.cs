@@ -29,7 +29,8 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         var mean = Take(bn + ".running_mean", [request.OutChannels]);
         var variance = Take(bn + ".running_var", [request.OutChannels]);
         Resolve(bn + ".num_batches_tracked"); // a training counter: consumed, unused
-        if (weight.Length != request.WeightLength || gamma.Length * beta.Length * mean.Length * variance.Length == 0)
+        // Any empty one was missing or mis-shaped. (Not a product of lengths: 768⁴ overflows int to exactly 0.)
+        if (weight.Length != request.WeightLength || gamma.Length == 0 || beta.Length == 0 || mean.Length == 0 || variance.Length == 0)
             return new ConvWeights(new float[request.WeightLength], new float[request.OutChannels]); // reported later
         return BatchNormFolding.Fold(request, weight, bias, gamma, beta, mean, variance);
     }

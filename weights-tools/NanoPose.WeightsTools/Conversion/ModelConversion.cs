@@ -1,5 +1,6 @@
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
+using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
@@ -26,7 +27,16 @@ public static class ModelConversion
         ["litehrnet-30"] = LiteHrnetVariant("litehrnet-30"),
         ["naive-litehrnet-18"] = LiteHrnetVariant("naive-litehrnet-18"),
         ["wider-naive-litehrnet-18"] = LiteHrnetVariant("wider-naive-litehrnet-18"),
+        [EfficientHrnetConfig.VariantName(0)] = EfficientHrnetVariant(0),
+        [EfficientHrnetConfig.VariantName(-1)] = EfficientHrnetVariant(-1),
+        [EfficientHrnetConfig.VariantName(-2)] = EfficientHrnetVariant(-2),
+        [EfficientHrnetConfig.VariantName(-3)] = EfficientHrnetVariant(-3),
+        [EfficientHrnetConfig.VariantName(-4)] = EfficientHrnetVariant(-4),
     };
+
+    /// <summary>The architecture a checkpoint's tensor shapes identify (for <c>convert</c> without <c>--arch</c>), or null.
+    /// Today: the EfficientHRNet variants, whose first HRNet branch width differs for every φ.</summary>
+    public static string? Detect(Checkpoint checkpoint) => EfficientHrnetConfig.Detect(new CheckpointWeightSource(checkpoint).ShapeOf)?.Variant;
 
     /// <summary>The .npw file of <paramref name="checkpoint"/> as <paramref name="architecture"/>; weights stored as
     /// <paramref name="storeAs"/> (biases stay float32).</summary>
@@ -73,6 +83,14 @@ public static class ModelConversion
                 HeadInChannels = inChannels == config.Stages[^1].Channels[0] ? inChannels : config.HeadInChannels,
             };
         LiteHrnetNetwork.Build(config, weights, Isa.Best);
+        return config.ToArchitecture();
+    };
+
+    private static ArchitectureBuilder EfficientHrnetVariant(int scale) => (weights, shapeOf, inputSize) =>   // runs at any inputSize (multiples of 32)
+    {
+        // The R/2 head predicts 17 heatmaps in the Example Configs, 34 (with tags) when trained with AE loss there too.
+        var config = EfficientHrnetConfig.FromScale(scale, shapeOf("final_layers.1.weight") is [34, ..] ? 34 : 17);
+        _ = new EfficientHrnetModel(config, weights, VectorWidth.Scalar);   // asks for every tensor; scalar packing is a copy
         return config.ToArchitecture();
     };
 }

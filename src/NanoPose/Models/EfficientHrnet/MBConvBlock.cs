@@ -1,0 +1,64 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Layers;
+
+namespace NanoPose.Models.EfficientHrnet;
+
+/// <summary>
+/// EfficientHRNet's MBConv (<c>features.{i}.conv</c>, MODELS.md B.3): [1×1 expand + BN + SiLU if t ≠ 1] → k×k
+/// depthwise with the static asymmetric "same" padding + BN + SiLU → squeeze-excite → 1×1 projection + BN, plus the
+/// input when the block keeps width and resolution (added in the projection's store).
+/// </summary>
+internal sealed class MBConvBlock
+{
+    private readonly ConvLayer? _expand;
+    private readonly ConvLayer _depthwise;
+    private readonly SqueezeExcite _squeezeExcite;
+    private readonly ConvLayer _project;
+    private readonly bool _residual;
+
+    public MBConvBlock(LayerFactory layers, string prefix, int inChannels, int outChannels, int expand, int kernel, int stride)
+    {
+        int hidden = inChannels * expand;
+        int index = 0;
+        // Children of `.conv`: [expand unit,] depthwise unit, SE, projection conv, BN; a unit is (pad, conv, BN, SiLU).
+        if (expand != 1)
+        {
+            string unit = $"{prefix}.conv.{index++}";
+            _expand = layers.Conv(unit + ".1", inChannels, hidden, ConvGeometry.Pointwise(), false, unit + ".2", Activation.SiLU);
+        }
+        string dw = $"{prefix}.conv.{index++}";
+        _depthwise = layers.Conv(dw + ".1", hidden, hidden, ConvGeometry.Square(kernel, stride, Padding2d.Same(kernel, stride), groups: hidden),
+            false, dw + ".2", Activation.SiLU);
+        _squeezeExcite = new SqueezeExcite(layers, $"{prefix}.conv.{index++}.se", hidden, Math.Max(1, inChannels / 4));
+        string project = $"{prefix}.conv.{index++}";
+        _project = layers.Conv(project, hidden, outChannels, ConvGeometry.Pointwise(), false, $"{prefix}.conv.{index}", Activation.None);
+        _residual = inChannels == outChannels && stride == 1;
+    }
+
+    public Nhwc OutputShape(Nhwc input) => _project.OutputShape(_depthwise.OutputShape(input));
+
+    public long MultiplyAccumulates(Nhwc input)
+    {
+        long macs = _expand?.MultiplyAccumulates(input) ?? 0;
+        var hidden = _expand?.OutputShape(input) ?? input;
+        macs += _depthwise.MultiplyAccumulates(hidden);
+        var reduced = _depthwise.OutputShape(hidden);
+        return macs + _squeezeExcite.MultiplyAccumulates() + _project.MultiplyAccumulates(reduced);
+    }
+
+    public FeatureMap Run(FeatureMap input, ActivationArena arena)
+    {
+        var hidden = input;
+        if (_expand is not null)
+        {
+            hidden = arena.Allocate(_expand.OutputShape(input.Shape));
+            _expand.Run(input, hidden);
+        }
+        var depthwise = arena.Allocate(_depthwise.OutputShape(hidden.Shape));
+        _depthwise.Run(hidden, depthwise);
+        _squeezeExcite.Run(depthwise, arena);
+        var output = arena.Allocate(_project.OutputShape(depthwise.Shape));
+        _project.Run(depthwise, output, _residual ? input : null);
+        return output;
+    }
+}
