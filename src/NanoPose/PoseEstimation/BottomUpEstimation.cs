@@ -1,0 +1,52 @@
+using NanoPose.Kernels.Simd;
+using NanoPose.Models.EfficientHrnet;
+using NanoPose.Pipelines.BottomUp;
+using NanoPose.Pipelines.TopDown;
+using TopDownKeypoint = NanoPose.Pipelines.TopDown.Keypoint;
+
+namespace NanoPose.PoseEstimation;
+
+/// <summary>
+/// Bottom-up models (MODELS.md C), single scale: the image is warped to the aligned input size
+/// (<see cref="InputAlignment"/>, the same affine warp and normalisation as top-down crops), run (and mirrored with the
+/// flip test), both outputs aggregated and parsed into people in image pixels. Person boxes are not used.
+/// </summary>
+internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimatorOptions options, VectorWidth width) : IPeopleEstimation
+{
+    private readonly HeatmapParser _parser = new();
+    // The network at the last input size: consecutive images of one size (a video, a folder of one camera) reuse it.
+    private EfficientHrnetNetwork? _network;
+
+    public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
+    {
+        var alignment = InputAlignment.For(image.Width, image.Height, model.Config.NativeInputSize);
+        int inputWidth = alignment.Width, inputHeight = alignment.Height;
+        var toInput = AffineTransform.FromCenterScale(
+            new CenterScale(alignment.CenterX, alignment.CenterY, (float)alignment.ScaleX, (float)alignment.ScaleY), inputWidth, inputHeight);
+        var warped = new byte[inputWidth * inputHeight * 3];
+        AffineWarp.WarpBilinear(image, toInput, warped, inputWidth, inputHeight);
+        var input = new float[warped.Length];
+        InputNormalization.ImageNet.ToNchw(warped, inputWidth, inputHeight, input);
+
+        if (_network is null || _network.InputWidth != inputWidth || _network.InputHeight != inputHeight)
+            _network = new EfficientHrnetNetwork(model, inputHeight, inputWidth);
+        var outputs = Outputs(_network.Forward(input));
+        BottomUpOutputs? flipped = null;
+        if (options.FlipTest)
+        {
+            var mirrored = new float[input.Length];
+            FlipTest.FlipHorizontally(input, 3, inputHeight, inputWidth, mirrored);
+            flipped = Outputs(_network.Forward(mirrored));
+        }
+
+        var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width);
+        return [.. _parser.Parse(maps, alignment).Select(p => new EstimatedPerson(
+            [.. p.Keypoints.Select(k => new TopDownKeypoint(k.X, k.Y, k.Score))], p.Score, null))];
+    }
+
+    /// <summary>The two NHWC outputs copied out as NCHW maps (the network overwrites its outputs on the next run).</summary>
+    private static BottomUpOutputs Outputs(IReadOnlyList<Layers.FeatureMap> maps) =>
+        new(ToChannelMaps(maps[0]), ToChannelMaps(maps[1]));
+
+    private static ChannelMaps ToChannelMaps(Layers.FeatureMap map) => new(map.ToNchw(), map.ChannelCount, map.Height, map.Width);
+}
