@@ -1,0 +1,41 @@
+using NanoPose.Pipelines.TopDown;
+
+namespace NanoPose.Cli;
+
+/// <summary>The estimator options shared by <c>predict</c> and <c>eval</c>: <c>--flip</c> and <c>--decode</c>.</summary>
+internal static class PoseOptions
+{
+    public static PoseEstimatorOptions From(Options options) => new()
+    {
+        FlipTest = options.Flag("--flip"),
+        Decoding = options.Optional("--decode") switch
+        {
+            null or "default" => HeatmapDecoding.Default,
+            "dark" => HeatmapDecoding.Dark,
+            var other => throw new UsageException($"--decode must be default or dark, not '{other}'"),
+        },
+    };
+
+    /// <summary>A person in COCO results format (category 1, keypoints as x, y, score).</summary>
+    public static Evaluation.CocoKeypointDetection ToDetection(long imageId, EstimatedPerson person)
+    {
+        var keypoints = new double[3 * person.Keypoints.Count];
+        for (int j = 0; j < person.Keypoints.Count; j++)
+            (keypoints[3 * j], keypoints[3 * j + 1], keypoints[3 * j + 2]) = (person.Keypoints[j].X, person.Keypoints[j].Y, person.Keypoints[j].Score);
+        return new Evaluation.CocoKeypointDetection(imageId, 1, keypoints, person.Score);
+    }
+
+    /// <summary>Runs the estimator on a decoded image; a bad box is reported with where it came from.</summary>
+    public static IReadOnlyList<EstimatedPerson> Estimate(PoseEstimator estimator, ImageSharp.DecodedImage image, string imageName,
+        IReadOnlyList<PersonBox>? boxes, string? boxSource)
+    {
+        try
+        {
+            return estimator.Estimate(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, boxes);
+        }
+        catch (ArgumentException e) when (boxSource is not null && e.ParamName?.StartsWith("boxes", StringComparison.Ordinal) == true)
+        {
+            throw new InvalidDataException($"{boxSource}: a box of {imageName}: {e.Message}", e);
+        }
+    }
+}
