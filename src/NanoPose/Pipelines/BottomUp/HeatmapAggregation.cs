@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Resize;
 using NanoPose.Kernels.Simd;
@@ -5,7 +6,7 @@ using NanoPose.Kernels.Simd;
 namespace NanoPose.Pipelines.BottomUp;
 
 /// <summary>
-/// Single-scale aggregation of the network outputs into what the parser reads (MODELS.md C.2; HigherHRNet
+/// Aggregation of the network outputs into what the parser reads (MODELS.md C.2; HigherHRNet
 /// <c>get_multi_stage_outputs</c> and <c>aggregate_results</c> with PROJECT2IMAGE, WITH_HEATMAPS (True, True),
 /// WITH_AE (True, False)), in the reference's order of float32 operations:
 /// <list type="number">
@@ -16,6 +17,7 @@ namespace NanoPose.Pipelines.BottomUp;
 /// <item>heatmaps and tags are resized to the network input size;</item>
 /// <item>the final heatmaps are (heatmaps + flipped heatmaps) / 2; each pixel's tag vector is (tag, flipped tag).</item>
 /// </list>
+/// Several test scales are then combined by <see cref="CombineScales"/>.
 /// </summary>
 public static class HeatmapAggregation
 {
@@ -24,15 +26,16 @@ public static class HeatmapAggregation
 
     /// <summary>
     /// Aggregates the outputs of the network on the image and, when <paramref name="flipped"/> is given, on the image
-    /// mirrored horizontally, for an input of <paramref name="inputWidth"/> × <paramref name="inputHeight"/>.
-    /// The tag dimension is 2 with flip, 1 without. <paramref name="flipIndex"/> has one entry per joint.
+    /// mirrored horizontally, projected to <paramref name="projectedWidth"/> × <paramref name="projectedHeight"/>: the
+    /// network input size (with several test scales, the scale-1 input size). The tag dimension is 2 with flip, 1
+    /// without. <paramref name="flipIndex"/> has one entry per joint.
     /// </summary>
-    public static AggregatedMaps Aggregate(BottomUpOutputs outputs, BottomUpOutputs? flipped, int inputWidth, int inputHeight,
+    public static AggregatedMaps Aggregate(BottomUpOutputs outputs, BottomUpOutputs? flipped, int projectedWidth, int projectedHeight,
         ReadOnlySpan<int> flipIndex, VectorWidth width)
     {
         ArgumentNullException.ThrowIfNull(outputs);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputWidth);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(projectedWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(projectedHeight);
         int joints = flipIndex.Length;
         RequireShape(outputs, joints, nameof(outputs));
         if (flipped is not null)
@@ -49,11 +52,11 @@ public static class HeatmapAggregation
             }
         }
 
-        var (heatmaps, tags) = Project(HalfSizeMaps(outputs, joints, null, width), inputWidth, inputHeight, width);
-        int plane = inputWidth * inputHeight;
-        if (flipped is null) return new AggregatedMaps(joints, inputHeight, inputWidth, 1, heatmaps, tags);
+        var (heatmaps, tags) = Project(HalfSizeMaps(outputs, joints, null, width), projectedWidth, projectedHeight, width);
+        int plane = projectedWidth * projectedHeight;
+        if (flipped is null) return new AggregatedMaps(joints, projectedHeight, projectedWidth, 1, heatmaps, tags);
 
-        var (flippedHeatmaps, flippedTags) = Project(HalfSizeMaps(flipped, joints, flipIndex.ToArray(), width), inputWidth, inputHeight, width);
+        var (flippedHeatmaps, flippedTags) = Project(HalfSizeMaps(flipped, joints, flipIndex.ToArray(), width), projectedWidth, projectedHeight, width);
         var combinedTags = new float[2 * joints * plane];
         for (int i = 0; i < heatmaps.Length; i++)
         {
@@ -61,7 +64,28 @@ public static class HeatmapAggregation
             combinedTags[2 * i] = tags[i];
             combinedTags[2 * i + 1] = flippedTags[i];
         }
-        return new AggregatedMaps(joints, inputHeight, inputWidth, 2, heatmaps, combinedTags);
+        return new AggregatedMaps(joints, projectedHeight, projectedWidth, 2, heatmaps, combinedTags);
+    }
+
+    /// <summary>
+    /// Several test scales, each aggregated and projected to the scale-1 size, in the order they ran (the reference
+    /// runs the largest first): heatmaps summed in that order and divided by the number of scales; tags only from the
+    /// scale-1 run (<paramref name="unitScale"/>), as with PROJECT2IMAGE the reference keeps no others. (The reference
+    /// then maps people back to the image with the alignment of the scale that ran last, over these maps' size.)
+    /// </summary>
+    public static AggregatedMaps CombineScales(IReadOnlyList<AggregatedMaps> scales, int unitScale)
+    {
+        ArgumentNullException.ThrowIfNull(scales);
+        if ((uint)unitScale >= (uint)scales.Count) throw new ArgumentOutOfRangeException(nameof(unitScale), unitScale, $"there are {scales.Count} scales");
+        var unit = scales[unitScale];
+        foreach (var scale in scales)
+            if (scale.Joints != unit.Joints || scale.Height != unit.Height || scale.Width != unit.Width)
+                throw new ArgumentException($"every scale must be projected to the scale-1 maps' {unit.Joints}×{unit.Height}×{unit.Width}", nameof(scales));
+
+        var heatmaps = (float[])scales[0].Heatmaps.Clone();
+        for (int s = 1; s < scales.Count; s++) TensorPrimitives.Add(heatmaps, scales[s].Heatmaps, heatmaps);
+        TensorPrimitives.Divide(heatmaps, (float)scales.Count, heatmaps);
+        return new AggregatedMaps(unit.Joints, unit.Height, unit.Width, unit.TagDimension, heatmaps, unit.Tags);
     }
 
     /// <summary>Heatmaps and tags (joints × half-size planes each) of one run: the quarter output resized to half size;
@@ -93,8 +117,8 @@ public static class HeatmapAggregation
         return (new ChannelMaps(heatmaps, joints, half.Height, half.Width), new ChannelMaps(tags, joints, half.Height, half.Width));
     }
 
-    private static (float[] Heatmaps, float[] Tags) Project((ChannelMaps Heatmaps, ChannelMaps Tags) maps, int inputWidth, int inputHeight, VectorWidth width) =>
-        (Resize(maps.Heatmaps, inputHeight, inputWidth, width).Data, Resize(maps.Tags, inputHeight, inputWidth, width).Data);
+    private static (float[] Heatmaps, float[] Tags) Project((ChannelMaps Heatmaps, ChannelMaps Tags) maps, int projectedWidth, int projectedHeight, VectorWidth width) =>
+        (Resize(maps.Heatmaps, projectedHeight, projectedWidth, width).Data, Resize(maps.Tags, projectedHeight, projectedWidth, width).Data);
 
     /// <summary><c>F.interpolate(bilinear, align_corners=False)</c> of every plane.</summary>
     private static ChannelMaps Resize(ChannelMaps maps, int height, int width, VectorWidth vectorWidth)

@@ -64,6 +64,8 @@ public static class KeypointRefinement
             float bestValue = float.NegativeInfinity;
             for (int i = 0; i < heatmap.Length; i++)
             {
+                // The penalty is never negative, so a pixel whose heatmap value is not above the best cannot win.
+                if (heatmap[i] <= bestValue) continue;
                 var tag = maps.Tags.AsSpan((j * maps.PlaneSize + i) * maps.TagDimension, maps.TagDimension);
                 float squares = 0;
                 for (int d = 0; d < tag.Length; d++)

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace NanoPose.Pipelines.BottomUp;
 
 /// <summary>Candidate joints of one heatmap: its positions, values and tag vectors, best first.</summary>
@@ -15,6 +18,7 @@ public static class PeakSelection
     /// <summary>
     /// <c>det · (maxpool(det, kernel, stride 1, padding kernel/2) == det)</c> on one map: a pixel keeps its value if
     /// no pixel of its window (clipped to the map) is larger, ties included; the others become zero.
+    /// <paramref name="output"/> must not overlap <paramref name="heatmap"/>.
     /// </summary>
     public static void SuppressNonMaxima(ReadOnlySpan<float> heatmap, int height, int width, int kernel, Span<float> output)
     {
@@ -23,25 +27,33 @@ public static class PeakSelection
         ArgumentOutOfRangeException.ThrowIfNegative(width);
         if (heatmap.Length != height * width) throw new ArgumentException($"a {height}×{width} map needs {height * width} values, found {heatmap.Length}", nameof(heatmap));
         if (output.Length != heatmap.Length) throw new ArgumentException($"expected {heatmap.Length} values, found {output.Length}", nameof(output));
+        if (heatmap.Overlaps(output)) throw new ArgumentException("must not overlap the heatmap", nameof(output));
 
-        // Max is exact, so the window maximum is a row pass then a column pass.
-        int radius = kernel / 2;
-        var rowMax = new float[heatmap.Length];
+        // The window maximum is a row pass then a column pass (max is exact), each a maximum with shifted copies
+        // (clipped at the edges), with NaN propagating as in PyTorch's max-pool.
+        int radius = kernel / 2, size = heatmap.Length;
+        float[] rented = ArrayPool<float>.Shared.Rent(size);
+        var rowMax = rented.AsSpan(0, size);
+        heatmap.CopyTo(rowMax);
         for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
+        {
+            var source = heatmap.Slice(y * width, width);
+            var row = rowMax.Slice(y * width, width);
+            for (int shift = 1; shift <= radius && shift < width; shift++)
             {
-                float m = float.NegativeInfinity;
-                for (int i = Math.Max(0, x - radius); i <= Math.Min(width - 1, x + radius); i++) m = MathF.Max(m, heatmap[y * width + i]);
-                rowMax[y * width + x] = m;
+                TensorPrimitives.Max(row[..^shift], source[shift..], row[..^shift]);
+                TensorPrimitives.Max(row[shift..], source[..^shift], row[shift..]);
             }
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++)
-            {
-                float m = float.NegativeInfinity;
-                for (int j = Math.Max(0, y - radius); j <= Math.Min(height - 1, y + radius); j++) m = MathF.Max(m, rowMax[j * width + x]);
-                float v = heatmap[y * width + x];
-                output[y * width + x] = v * (m == v ? 1f : 0f);
-            }
+        }
+        rowMax.CopyTo(output);
+        for (int shift = 1; shift <= radius && shift < height; shift++)
+        {
+            int rows = shift * width;
+            TensorPrimitives.Max(output[..^rows], rowMax[rows..], output[..^rows]);
+            TensorPrimitives.Max(output[rows..], rowMax[..^rows], output[rows..]);
+        }
+        ArrayPool<float>.Shared.Return(rented);
+        for (int i = 0; i < size; i++) output[i] = heatmap[i] * (output[i] == heatmap[i] ? 1f : 0f);
     }
 
     /// <summary>

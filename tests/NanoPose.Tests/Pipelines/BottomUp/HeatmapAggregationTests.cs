@@ -55,6 +55,20 @@ public class HeatmapAggregationTests
     }
 
     [Fact]
+    public void CombinesScalesByAveragingHeatmapsAndKeepingScaleOneTags()
+    {
+        var large = new AggregatedMaps(1, 1, 2, 2, [1, 2], [9, 9, 9, 9]);
+        var unit = new AggregatedMaps(1, 1, 2, 2, [3, 5], [1, 2, 3, 4]);
+        var small = new AggregatedMaps(1, 1, 2, 2, [2, 5], [7, 7, 7, 7]);
+        var combined = HeatmapAggregation.CombineScales([large, unit, small], 1);
+        Assert.Equal([2f, 4f], combined.Heatmaps);
+        Assert.Equal([1f, 2f, 3f, 4f], combined.Tags);
+        Assert.Equal(unit.Heatmaps, HeatmapAggregation.CombineScales([unit], 0).Heatmaps); // one scale: unchanged
+        Assert.Throws<ArgumentException>(() => HeatmapAggregation.CombineScales([unit, new AggregatedMaps(1, 2, 1, 2, [0, 0], [0, 0, 0, 0])], 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => HeatmapAggregation.CombineScales([unit], 1));
+    }
+
+    [Fact]
     public void UsesTheCocoFlipIndex()
     {
         Assert.Equal([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15], HeatmapAggregation.CocoFlipIndex.ToArray());

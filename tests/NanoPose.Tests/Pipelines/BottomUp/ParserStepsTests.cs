@@ -23,6 +23,34 @@ public class ParserStepsTests
     }
 
     [Fact]
+    public void SuppressionMatchesTheWindowDefinitionOnRandomMaps()
+    {
+        // Values from four levels, so plateaus and ties are common; sizes below, at and above the window.
+        var random = new Random(7);
+        foreach (int kernel in new[] { 1, 3, 5 })
+            for (int height = 1; height <= 7; height++)
+                for (int width = 1; width <= 9; width += 2)
+                {
+                    var heat = Enumerable.Range(0, height * width).Select(_ => random.Next(4) * 0.25f).ToArray();
+                    var output = new float[heat.Length];
+                    PeakSelection.SuppressNonMaxima(heat, height, width, kernel, output);
+                    int r = kernel / 2;
+                    for (int y = 0; y < height; y++)
+                        for (int x = 0; x < width; x++)
+                        {
+                            float max = float.NegativeInfinity;
+                            for (int j = Math.Max(0, y - r); j <= Math.Min(height - 1, y + r); j++)
+                                for (int i = Math.Max(0, x - r); i <= Math.Min(width - 1, x + r); i++) max = Math.Max(max, heat[j * width + i]);
+                            float v = heat[y * width + x];
+                            Assert.Equal(v == max ? v : 0, output[y * width + x]);
+                        }
+                }
+        Assert.Throws<ArgumentOutOfRangeException>(() => PeakSelection.SuppressNonMaxima(new float[4], 2, 2, 4, new float[4]));
+        var shared = new float[4];
+        Assert.Throws<ArgumentException>(() => PeakSelection.SuppressNonMaxima(shared, 2, 2, 3, shared));
+    }
+
+    [Fact]
     public void TopKOrdersByValueThenPositionAndGathersTags()
     {
         // One joint on a 2 × 3 map, tags (value·10, −value) per pixel.
