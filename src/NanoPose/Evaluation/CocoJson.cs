@@ -21,34 +21,37 @@ public static class CocoJson
     {
         var file = Deserialize(source, () => JsonSerializer.Deserialize(stream, CocoJsonContext.Default.GroundTruthJson))
             ?? throw new CocoFormatException(source, "$", "expected a JSON object, found null");
-        var images = new List<CocoImage>(file.Images?.Count ?? 0);
+        List<ImageJson?> imagesJson = file.Images ?? [];
+        List<CategoryJson?> categoriesJson = file.Categories ?? [];
+        List<AnnotationJson?> annotationsJson = file.Annotations ?? [];
+        var images = new List<CocoImage>(imagesJson.Count);
         var imageIds = new HashSet<long>();
-        for (int i = 0; i < (file.Images?.Count ?? 0); i++)
+        for (int i = 0; i < imagesJson.Count; i++)
         {
             string field = $"images[{i}]";
-            var image = file.Images![i] ?? throw new CocoFormatException(source, field, "is null");
+            var image = imagesJson[i] ?? throw new CocoFormatException(source, field, "is null");
             long id = Required(image.Id, source, field + ".id");
             if (!imageIds.Add(id)) throw new CocoFormatException(source, field + ".id", $"image id {id} appears twice");
             images.Add(new CocoImage(id, image.FileName, image.Width ?? 0, image.Height ?? 0));
         }
 
-        var categories = new List<CocoCategory>(file.Categories?.Count ?? 0);
+        var categories = new List<CocoCategory>(categoriesJson.Count);
         var categoryIds = new HashSet<int>();
-        for (int i = 0; i < (file.Categories?.Count ?? 0); i++)
+        for (int i = 0; i < categoriesJson.Count; i++)
         {
             string field = $"categories[{i}]";
-            var category = file.Categories![i] ?? throw new CocoFormatException(source, field, "is null");
+            var category = categoriesJson[i] ?? throw new CocoFormatException(source, field, "is null");
             int id = Required(category.Id, source, field + ".id");
             if (!categoryIds.Add(id)) throw new CocoFormatException(source, field + ".id", $"category id {id} appears twice");
             categories.Add(new CocoCategory(id, category.Name));
         }
 
-        var annotations = new List<CocoKeypointAnnotation>(file.Annotations?.Count ?? 0);
+        var annotations = new List<CocoKeypointAnnotation>(annotationsJson.Count);
         var annotationIds = new HashSet<long>();
-        for (int i = 0; i < (file.Annotations?.Count ?? 0); i++)
+        for (int i = 0; i < annotationsJson.Count; i++)
         {
             string field = $"annotations[{i}]";
-            var a = file.Annotations![i] ?? throw new CocoFormatException(source, field, "is null");
+            var a = annotationsJson[i] ?? throw new CocoFormatException(source, field, "is null");
             long id = Required(a.Id, source, field + ".id");
             // pycocotools indexes annotations by id, so a repeated id would silently replace the earlier person.
             if (!annotationIds.Add(id)) throw new CocoFormatException(source, field + ".id", $"annotation id {id} appears twice");

@@ -78,6 +78,8 @@ public class CocoJsonTests
                 foreach (var d in s_detections) writer.Write(d);
             AssertSameDetections(s_detections, CocoJson.ReadDetections(array));
             AssertSameDetections(s_detections, CocoJson.ReadDetections(lines));
+            File.WriteAllText(lines, File.ReadAllText(lines), new UTF8Encoding(encoderShouldEmitUTF8Identifier: true)); // with a BOM
+            AssertSameDetections(s_detections, CocoJson.ReadDetections(lines));
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
