@@ -8,14 +8,13 @@ namespace NanoPose.Pipelines.TopDown;
 internal static class DarkRefinement
 {
     /// <summary>
-    /// log(max(blur(map) · max(map)/max(blur(map)), 1e-10)) into <paramref name="output"/>; zero padding by (k−1)/2,
-    /// rows filtered first, then columns, in OpenCV's summation order. <paramref name="scratch"/> holds the row pass.
+    /// log(max(blur(map) · max(map)/max(blur(map)), 1e-10)) into <paramref name="output"/>, blurring with the odd-sized
+    /// <paramref name="kernel"/> (<see cref="GaussianKernel"/>) over a zero padding, rows first, then columns, in
+    /// OpenCV's summation order. <paramref name="scratch"/> holds the row pass.
     /// </summary>
-    public static void BlurLog(ReadOnlySpan<float> map, int height, int width, int kernelSize, Span<float> output, Span<float> scratch)
+    public static void BlurLog(ReadOnlySpan<float> map, int height, int width, ReadOnlySpan<float> kernel, Span<float> output, Span<float> scratch)
     {
-        Span<float> kernel = stackalloc float[kernelSize];
-        GaussianKernel(kernelSize, kernel);
-        int radius = kernelSize / 2;
+        int kernelSize = kernel.Length, radius = kernelSize / 2;
 
         for (int y = 0; y < height; y++)
             for (int x = 0; x < width; x++)

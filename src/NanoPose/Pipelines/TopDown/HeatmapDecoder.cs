@@ -33,8 +33,12 @@ public static class HeatmapDecoder
         if (keypoints.Length != joints) throw new ArgumentException($"expected room for {joints} keypoints, found {keypoints.Length}", nameof(keypoints));
         if (!Enum.IsDefined(decoding)) throw new ArgumentOutOfRangeException(nameof(decoding), decoding, "unknown decoding");
 
-        float[]? logBlurred = decoding == HeatmapDecoding.Dark ? new float[plane] : null;
-        float[]? scratch = decoding == HeatmapDecoding.Dark ? new float[plane] : null;
+        float[]? logBlurred = null, scratch = null, kernel = null;
+        if (decoding == HeatmapDecoding.Dark)
+        {
+            (logBlurred, scratch, kernel) = (new float[plane], new float[plane], new float[DarkKernelSize]);
+            DarkRefinement.GaussianKernel(DarkKernelSize, kernel);
+        }
         for (int j = 0; j < joints; j++)
         {
             var map = heatmaps.Slice(j * plane, plane);
@@ -42,7 +46,7 @@ public static class HeatmapDecoder
             if (decoding == HeatmapDecoding.Default) (x, y) = QuarterOffset(map, height, width, x, y);
             else
             {
-                DarkRefinement.BlurLog(map, height, width, DarkKernelSize, logBlurred!, scratch!);
+                DarkRefinement.BlurLog(map, height, width, kernel!, logBlurred!, scratch!);
                 (x, y) = DarkRefinement.Taylor(logBlurred, height, width, x, y);
             }
             keypoints[j] = new Keypoint(x, y, max);

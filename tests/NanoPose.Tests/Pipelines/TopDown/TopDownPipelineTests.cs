@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using NanoPose.Kernels.Simd;
+using NanoPose.Layers;
 using NanoPose.Models;
 using NanoPose.Pipelines.TopDown;
 using NanoPose.TestSupport;
@@ -63,24 +64,68 @@ public class TopDownPipelineTests(ITestOutputHelper output)
     [Fact]
     public void RefusesAnInvalidBoxBeforeRunningTheNetwork()
     {
-        var pipeline = new TopDownPipeline(TinyPose.Value);
+        var network = new FixedHeatmapNetwork();
+        var pipeline = new TopDownPipeline(network);
         var pixels = new byte[64 * 48 * 3];
         var error = Assert.Throws<ArgumentException>(() => pipeline.Estimate(new RgbImage(pixels, 48, 64), [new PersonBox(0, 0, 10, 10), new PersonBox(0, 0, double.NaN, 5)]));
         Assert.Contains("boxes[1]", error.Message);
+        Assert.Equal(0, network.Runs);
         Assert.Empty(pipeline.Estimate(new RgbImage(pixels, 48, 64), []));
+    }
+
+    [Fact]
+    public void RunsTheMirroredCropForTheFlipTest()
+    {
+        var network = new FixedHeatmapNetwork();
+        var person = Assert.Single(new TopDownPipeline(network, new TopDownOptions { FlipTest = true }).Estimate(new RgbImage(new byte[64 * 48 * 3], 48, 64), [new PersonBox(0, 0, 48, 64)]));
+        Assert.Equal(2, network.Runs);
+        // Both runs see a peak of 1 at heatmap (10, 20); the mirrored one comes back at x = 47 − 10 + 1 = 38, so the
+        // average has two peaks of 0.5 and the first, (10, 20), wins. The crop is the box widened by 1.25: 60×80 px.
+        Assert.All(person.Keypoints, k =>
+        {
+            Assert.Equal(10 * 60 / 48.0 + 24 - 30, k.X, 1e-4);
+            Assert.Equal(20 * 80 / 64.0 + 32 - 40, k.Y, 1e-4);
+            Assert.Equal(0.5f, k.Score);
+        });
     }
 
     [Fact]
     public void OksNmsRemovesADuplicateBox()
     {
-        var image = Npy.Read(SharedData.File("golden/topdown/image_785_rgb.npy"));
-        byte[] pixels = [.. image.Data.Select(v => (byte)v)];
-        var box = new PersonBox(280.79, 44.73, 218.7, 346.68);
+        var rgb = new RgbImage(new byte[64 * 48 * 3], 48, 64);
+        var box = new PersonBox(0, 0, 30, 40);
         PersonBox[] boxes = [box with { Score = 0.5f }, box];
-        var rgb = new RgbImage(pixels, image.Shape[1], image.Shape[0]);
-        var kept = new TopDownPipeline(TinyPose.Value).Estimate(rgb, boxes);
+        var kept = new TopDownPipeline(new FixedHeatmapNetwork()).Estimate(rgb, boxes);
         Assert.Equal(1f, Assert.Single(kept).Box.Score);
-        Assert.Equal(2, new TopDownPipeline(TinyPose.Value, new TopDownOptions { OksNmsThreshold = null }).Estimate(rgb, boxes).Count);
+        var all = new TopDownPipeline(new FixedHeatmapNetwork(), new TopDownOptions { OksNmsThreshold = null }).Estimate(rgb, boxes);
+        Assert.Equal([0.5f, 1f], all.Select(p => p.Box.Score));
+    }
+
+    /// <summary>A stand-in network at 256×192 whose 17 heatmaps all peak (value 1) at (10, 20); it counts its runs.</summary>
+    private sealed class FixedHeatmapNetwork : IPoseNetwork
+    {
+        private readonly FeatureMap _heatmaps = FeatureMap.Allocate(64, 48, CocoKeypoints.Count);
+
+        public FixedHeatmapNetwork()
+        {
+            for (int c = 0; c < CocoKeypoints.Count; c++) _heatmaps.Span[_heatmaps.Shape.Offset(20, 10) + c] = 1f;
+        }
+
+        public int Runs { get; private set; }
+        public ModelArchitecture Architecture => throw new NotSupportedException();
+        public int InputChannels => 3;
+        public int InputHeight => 256;
+        public int InputWidth => 192;
+        public long ParameterCount => 0;
+        public long MultiplyAccumulates => 0;
+        public IReadOnlyList<(string Label, string Value)> Figures => [];
+
+        public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)
+        {
+            Assert.Equal(3 * 256 * 192, imageNchw.Length);
+            Runs++;
+            return [_heatmaps];
+        }
     }
 
     /// <summary>Ground-truth person boxes with keypoints, per image, as mmpose loads them (num_keypoints &gt; 0).</summary>
