@@ -9,16 +9,19 @@ namespace NanoPose.Tests.Models.LiteHrnet;
 /// <para>
 /// With these seeded random weights the LITE networks are numerically sensitive: moving one input value in 13 by one
 /// ulp moves Lite-HRNet-18's heatmaps by 2e-3 and Lite-HRNet-30's by 15 (the naive ones by 5e-5), so no float32
-/// implementation that rounds differently from PyTorch can stay within 1e-3 of them. Each comparison therefore
-/// also measures that noise floor on the same input — the output's change under the one-ulp perturbation — and
-/// allows 1e-3 plus <see cref="FloorMultiple"/> times it (measured: every difference is 1 to 4 times its floor). Where
-/// the floor is small (the naive heatmaps, every stem and stage-0 output) this is the plain 1e-3 bound.
+/// implementation that rounds differently from PyTorch can stay within 1e-3 of them. Each comparison therefore also
+/// measures that noise floor on the same input: the output's change under the one-ulp perturbation. Outputs whose
+/// floor is at most <see cref="WellConditioned"/> must match within 1e-3. The others cannot be checked at float32
+/// precision against these golden arrays, so they are reported (difference and floor) and not asserted. A test
+/// that checks them with a bound wide enough to pass would be a check that cannot fail. Every variant must have its
+/// stem and stage-0 taps in the checked set, and the naive variants both heatmaps too.
 /// </para>
 /// </summary>
 public class LiteHrnetGoldenTests(ITestOutputHelper output)
 {
     private const double Tolerance = 1e-3;
-    private const double FloorMultiple = 10;
+    /// <summary>An output this insensitive to one-ulp input changes can be held to <see cref="Tolerance"/>.</summary>
+    private const double WellConditioned = 1e-4;
 
     public static TheoryData<string> Variants => [.. GoldenLiteHrnet.Models.Keys];
 
@@ -38,14 +41,20 @@ public class LiteHrnetGoldenTests(ITestOutputHelper output)
         {
             double difference = GoldenLiteHrnet.MaxAbsDifference(GoldenLiteHrnet.Array(variant, name).Data, outputs[name]);
             double floor = GoldenLiteHrnet.MaxAbsDifference(outputs[name], nudged[name]);
-            return (Name: name, Difference: difference, Floor: floor, Allowed: Tolerance + FloorMultiple * floor);
+            return (Name: name, Difference: difference, Floor: floor, Checked: floor <= WellConditioned);
         }).ToList();
 
         Assert.Equal(2 + 1 + 2 + 3 + 4, rows.Count); // heatmaps twice, the stem, then 2, 3 and 4 branches
         foreach (var r in rows)
-            output.WriteLine($"{variant,-26} {r.Name,-28} max abs diff {r.Difference:E2}   noise floor {r.Floor:E2}");
-        Assert.All(rows, r => Assert.True(r.Difference <= r.Allowed,
-            $"{variant} {r.Name}: max abs diff {r.Difference:E2} > {r.Allowed:E2} (1e-3 + {FloorMultiple} × noise floor {r.Floor:E2})"));
+            output.WriteLine($"{variant,-26} {r.Name,-28} max abs diff {r.Difference:E2}   noise floor {r.Floor:E2}   "
+                + (r.Checked ? "checked" : "not checkable at float32 precision"));
+        bool naive = variant.Contains("naive", StringComparison.Ordinal);
+        var mustBeChecked = rows.Select(r => r.Name).Where(n => n == "stem" || n.StartsWith("stage0_", StringComparison.Ordinal)
+            || (naive && n.StartsWith("heatmaps", StringComparison.Ordinal)));
+        Assert.All(mustBeChecked, name => Assert.True(rows.Single(r => r.Name == name).Checked,
+            $"{variant} {name}: noise floor {rows.Single(r => r.Name == name).Floor:E2} above {WellConditioned:E0}, expected a well-conditioned output"));
+        Assert.All(rows.Where(r => r.Checked), r => Assert.True(r.Difference <= Tolerance,
+            $"{variant} {r.Name}: max abs diff {r.Difference:E2} > {Tolerance:E0}"));
     }
 
     /// <summary>Heatmaps of both inputs and the taps of the flipped one, NCHW, by golden file name.</summary>
