@@ -17,7 +17,7 @@ internal static class EvalCommand
     {
         var options = Options.Parse(args, ["--model", "--annotations", "--images", "--boxes", "--decode", "--json"], ["--flip"]);
         string model = options.Required("--model"), annotations = options.Required("--annotations"), images = options.Required("--images");
-        var estimatorOptions = PoseOptions.From(options);
+        var estimatorOptions = PoseCommand.From(options);
         var groundTruth = CocoJson.ReadGroundTruth(annotations);
         if (!Directory.Exists(images)) throw new DirectoryNotFoundException($"{images}: image folder not found");
         string boxes = options.Optional("--boxes") ?? GroundTruthBoxes;
@@ -44,8 +44,8 @@ internal static class EvalCommand
             string path = Path.Combine(imageFolder, fileName);
             var pixels = decoder.Decode(path);
             var imageBoxes = boxesByImage.GetValueOrDefault(image.Id) ?? [];
-            foreach (var person in PoseOptions.Estimate(estimator, pixels, path, imageBoxes, fromGroundTruth ? annotationsSource : boxes))
-                detections.Add(PoseOptions.ToDetection(image.Id, person));
+            foreach (var person in PoseCommand.Estimate(estimator, pixels, path, imageBoxes, fromGroundTruth ? annotationsSource : boxes))
+                detections.Add(PoseCommand.ToDetection(image.Id, person));
         }
         return CocoKeypointEvaluator.Evaluate(groundTruth, detections);
     }

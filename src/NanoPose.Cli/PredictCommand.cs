@@ -18,7 +18,7 @@ internal static class PredictCommand
         var options = Options.Parse(args, ["--model", "--boxes", "--decode", "--json"], ["--flip", "--jsonl"], positionals: true);
         string model = options.Required("--model");
         if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image");
-        var estimatorOptions = PoseOptions.From(options);
+        var estimatorOptions = PoseCommand.From(options);
         string? boxPath = options.Optional("--boxes");
         var boxes = boxPath is null ? null : BoxFile.Read(boxPath);
 
@@ -31,8 +31,8 @@ internal static class PredictCommand
             long imageId = ImageId(path, i + 1, boxes is not null);
             var image = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
-            foreach (var person in PoseOptions.Estimate(estimator, image, path, imageBoxes, boxPath))
-                detections.Add(PoseOptions.ToDetection(imageId, person));
+            foreach (var person in PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath))
+                detections.Add(PoseCommand.ToDetection(imageId, person));
         }
         Write(detections, options.Optional("--json"), options.Flag("--jsonl"), output);
     }

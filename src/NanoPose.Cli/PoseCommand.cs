@@ -2,8 +2,9 @@ using NanoPose.Pipelines.TopDown;
 
 namespace NanoPose.Cli;
 
-/// <summary>The estimator options shared by <c>predict</c> and <c>eval</c>: <c>--flip</c> and <c>--decode</c>.</summary>
-internal static class PoseOptions
+/// <summary>What <c>predict</c> and <c>eval</c> share: the estimator options of <c>--flip</c> and <c>--decode</c>,
+/// running the estimator on a decoded image, and people in COCO results format.</summary>
+internal static class PoseCommand
 {
     public static PoseEstimatorOptions From(Options options) => new()
     {
