@@ -1,0 +1,91 @@
+namespace NanoPose.Pipelines.TopDown;
+
+/// <summary>
+/// DARK as mmpose 0.x implements it (<c>_gaussian_blur</c> then <c>_taylor</c>): the heatmap is zero-padded,
+/// blurred with OpenCV's Gaussian (σ from the kernel size), rescaled to its original maximum and logged; the argmax
+/// is then moved by one Newton step −H⁻¹∇ of the log map.
+/// </summary>
+internal static class DarkRefinement
+{
+    /// <summary>
+    /// log(max(blur(map) · max(map)/max(blur(map)), 1e-10)) into <paramref name="output"/>, blurring with the odd-sized
+    /// <paramref name="kernel"/> (<see cref="GaussianKernel"/>) over a zero padding, rows first, then columns, in
+    /// OpenCV's summation order. <paramref name="scratch"/> holds the row pass.
+    /// </summary>
+    public static void BlurLog(ReadOnlySpan<float> map, int height, int width, ReadOnlySpan<float> kernel, Span<float> output, Span<float> scratch)
+    {
+        int kernelSize = kernel.Length, radius = kernelSize / 2;
+
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float s = kernel[0] * At(map, width, x - radius, y);
+                for (int k = 1; k < kernelSize; k++) s += kernel[k] * At(map, width, x - radius + k, y);
+                scratch[y * width + x] = s;
+            }
+
+        float originalMax = Max(map), blurredMax = float.NegativeInfinity;
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                // The kernel is symmetric, so OpenCV's column pass pairs the rows at equal distance.
+                float s = kernel[radius] * scratch[y * width + x];
+                for (int k = 1; k <= radius; k++)
+                    s += kernel[radius + k] * (Row(scratch, height, width, x, y + k) + Row(scratch, height, width, x, y - k));
+                output[y * width + x] = s;
+                blurredMax = MathF.Max(blurredMax, s);
+            }
+
+        float rescale = originalMax / blurredMax;
+        for (int i = 0; i < height * width; i++) output[i] = MathF.Log(MathF.Max(output[i] * rescale, 1e-10f));
+    }
+
+    /// <summary>
+    /// mmpose <c>_taylor</c> at the integer position (x, y), if 1 &lt; x &lt; W−2 and 1 &lt; y &lt; H−2: differences in
+    /// float32, the 2×2 solve in double (numpy promotes), the result rounded back to float32. A step that is not finite
+    /// (a flat or degenerate map) is skipped.
+    /// </summary>
+    public static (float X, float Y) Taylor(ReadOnlySpan<float> h, int height, int width, float x, float y)
+    {
+        int px = (int)x, py = (int)y;
+        if (!(1 < px && px < width - 2 && 1 < py && py < height - 2)) return (x, y);
+        float V(ReadOnlySpan<float> map, int dx, int dy) => map[(py + dy) * width + px + dx];
+        double dx = 0.5 * (V(h, 1, 0) - V(h, -1, 0));
+        double dy = 0.5 * (V(h, 0, 1) - V(h, 0, -1));
+        double dxx = 0.25 * (V(h, 2, 0) - 2 * V(h, 0, 0) + V(h, -2, 0));
+        double dxy = 0.25 * (V(h, 1, 1) - V(h, 1, -1) - V(h, -1, 1) + V(h, -1, -1));
+        double dyy = 0.25 * (V(h, 0, 2) - 2 * V(h, 0, 0) + V(h, 0, -2));
+        double det = dxx * dyy - dxy * dxy;
+        if (det == 0) return (x, y);
+        double offsetX = -(dyy * dx - dxy * dy) / det;
+        double offsetY = -(dxx * dy - dxy * dx) / det;
+        if (!double.IsFinite(offsetX) || !double.IsFinite(offsetY)) return (x, y);
+        return ((float)(x + offsetX), (float)(y + offsetY));
+    }
+
+    /// <summary>OpenCV <c>getGaussianKernel(size, 0, CV_32F)</c>: σ = 0.3·((size−1)/2 − 1) + 0.8, float32 taps normalised in double.</summary>
+    public static void GaussianKernel(int size, Span<float> kernel)
+    {
+        double sigma = ((size - 1) * 0.5 - 1) * 0.3 + 0.8;
+        double scale2 = -0.5 / (sigma * sigma), sum = 0;
+        for (int i = 0; i < size; i++)
+        {
+            double x = i - (size - 1) * 0.5;
+            kernel[i] = (float)Math.Exp(scale2 * x * x);
+            sum += kernel[i];
+        }
+        sum = 1 / sum;
+        for (int i = 0; i < size; i++) kernel[i] = (float)(kernel[i] * sum);
+    }
+
+    private static float At(ReadOnlySpan<float> map, int width, int x, int y) => (uint)x < (uint)width ? map[y * width + x] : 0f;
+
+    private static float Row(ReadOnlySpan<float> rows, int height, int width, int x, int y) => (uint)y < (uint)height ? rows[y * width + x] : 0f;
+
+    private static float Max(ReadOnlySpan<float> values)
+    {
+        float max = values[0];
+        foreach (float v in values) max = MathF.Max(max, v);
+        return max;
+    }
+}
