@@ -1,29 +1,5 @@
 namespace NanoPose.Evaluation;
 
-/// <summary>The 17 COCO body keypoints: order, names and the per-keypoint OKS sigmas.</summary>
-public static class CocoKeypoints
-{
-    public const int Count = 17;
-
-    /// <summary>Values per person in a COCO keypoints array: (x, y, v) per keypoint.</summary>
-    public const int ArrayLength = 3 * Count;
-
-    public static IReadOnlyList<string> Names { get; } =
-    [
-        "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-        "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-        "left_knee", "right_knee", "left_ankle", "right_ankle",
-    ];
-
-    /// <summary>OKS sigmas, computed as pycocotools does (<c>np.array([.26, .25, ...]) / 10.0</c>), so the
-    /// doubles are bit-identical to its values rather than to the literals .026, .025, ...</summary>
-    public static IReadOnlyList<double> Sigmas { get; } =
-    [
-        .26 / 10.0, .25 / 10.0, .25 / 10.0, .35 / 10.0, .35 / 10.0, .79 / 10.0, .79 / 10.0, .72 / 10.0, .72 / 10.0,
-        .62 / 10.0, .62 / 10.0, 1.07 / 10.0, 1.07 / 10.0, .87 / 10.0, .87 / 10.0, .89 / 10.0, .89 / 10.0,
-    ];
-}
-
 /// <summary>A COCO box: top-left corner and size, in pixels.</summary>
 public readonly record struct CocoBox(double X, double Y, double Width, double Height);
 

@@ -2,7 +2,6 @@ using NanoPose.Kernels.Simd;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Pipelines.BottomUp;
 using NanoPose.Pipelines.TopDown;
-using TopDownKeypoint = NanoPose.Pipelines.TopDown.Keypoint;
 
 namespace NanoPose.PoseEstimation;
 
@@ -40,8 +39,7 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
         }
 
         var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width);
-        return [.. _parser.Parse(maps, alignment).Select(p => new EstimatedPerson(
-            [.. p.Keypoints.Select(k => new TopDownKeypoint(k.X, k.Y, k.Score))], p.Score, null))];
+        return [.. _parser.Parse(maps, alignment).Select(p => new EstimatedPerson(p.Keypoints, p.Score, null))];
     }
 
     /// <summary>The two NHWC outputs copied out as NCHW maps (the network overwrites its outputs on the next run).</summary>

@@ -1,0 +1,29 @@
+namespace NanoPose;
+
+/// <summary>The 17 COCO person keypoints: order and names, left/right partners for flipping, and the OKS sigmas.</summary>
+public static class CocoKeypoints
+{
+    public const int Count = 17;
+
+    /// <summary>Values per person in a COCO keypoints array: (x, y, v) per keypoint.</summary>
+    public const int ArrayLength = 3 * Count;
+
+    /// <summary>nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles (left before right).</summary>
+    public static IReadOnlyList<string> Names { get; } =
+    [
+        "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+        "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+        "left_knee", "right_knee", "left_ankle", "right_ankle",
+    ];
+
+    /// <summary>The joint each joint becomes in a horizontally mirrored image (pairs (1,2) … (15,16); the nose stays).</summary>
+    public static IReadOnlyList<int> FlipPartner { get; } = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15];
+
+    /// <summary>OKS sigmas, computed as pycocotools and mmpose do (<c>np.array([.26, .25, ...]) / 10.0</c>), so the
+    /// doubles are bit-identical to theirs rather than to the literals .026, .025, ...</summary>
+    public static IReadOnlyList<double> Sigmas { get; } =
+    [
+        .26 / 10.0, .25 / 10.0, .25 / 10.0, .35 / 10.0, .35 / 10.0, .79 / 10.0, .79 / 10.0, .72 / 10.0, .72 / 10.0,
+        .62 / 10.0, .62 / 10.0, 1.07 / 10.0, 1.07 / 10.0, .87 / 10.0, .87 / 10.0, .89 / 10.0, .89 / 10.0,
+    ];
+}
