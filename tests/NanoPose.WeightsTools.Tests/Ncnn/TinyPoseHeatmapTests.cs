@@ -69,10 +69,7 @@ public class TinyPoseHeatmapTests(ITestOutputHelper output)
     private static float[] FlipWidth(float[] nchw, int channels, int height, int width)
     {
         var flipped = new float[nchw.Length];
-        for (int c = 0; c < channels; c++)
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    flipped[(c * height + y) * width + x] = nchw[(c * height + y) * width + (width - 1 - x)];
+        NanoPose.Pipelines.TopDown.FlipTest.FlipHorizontally(nchw, channels, height, width, flipped);
         return flipped;
     }
 }
