@@ -7,59 +7,71 @@ using NanoPose.Weights;
 namespace NanoPose.Cli;
 
 /// <summary>The <c>nanopose</c> commands. A problem with the input (a missing file, a bad option, a bad image or
-/// box) prints one line naming it and exits with 2; any other failure prints one line and exits with 1.</summary>
+/// box) prints one line naming it and exits with 2; any other failure prints one line and exits with 1. Without
+/// <c>--model</c>, every command uses the built-in model (<see cref="BuiltInModel"/>).</summary>
 internal static class CommandLine
 {
+    public const int InputProblemExitCode = 2;
+
+    /// <summary>As a shell reports a process stopped by Ctrl+C (128 + SIGINT).</summary>
+    public const int CanceledExitCode = 130;
+
     public const string Usage = """
-        usage: nanopose isa
-               nanopose info --model <file.npw>
-               nanopose forward --model <file.npw> --input <image.npy> --out-dir <dir>
-               nanopose predict --model <file.npw> <image>... [--boxes <results-or-dets.json>] [--flip]
-                                [--decode default|dark] [--json <out.json>] [--jsonl]
-               nanopose eval --model <file.npw> --annotations <gt.json> --images <dir> [--boxes gt|<dets.json>]
+        usage: nanopose predict <image|folder|glob>... [--model <file.npw>] [--boxes <results-or-dets.json>] [--flip]
+                                [--decode default|dark] [--json <out.json> | --jsonl <out.jsonl>]
+                                [--draw <dir>] [--min-score <0..1>] [--threads <n>]
+               nanopose eval --annotations <gt.json> --images <dir> [--model <file.npw>] [--boxes gt|<dets.json>]
                              [--flip] [--decode default|dark] [--json <stats.json>]
+               nanopose bench [--model <file.npw>] [--runs <n>] [--input <W>x<H>]
+               nanopose info [--model <file.npw>]
+               nanopose forward --input <image.npy> --out-dir <dir> [--model <file.npw>]
+        without --model: the built-in PP-TinyPose 256×192 (weights © PaddlePaddle Authors, Apache License 2.0)
         """;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <param name="showProgress">Draw a progress bar on <paramref name="error"/> (it is a terminal).</param>
+    /// <param name="cancel">Ctrl+C: a batch stops taking new images and reports what it did.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress = false, CancellationToken cancel = default)
     {
         try
         {
             switch (args)
             {
-                case ["isa"]:
-                    output.WriteLine($"vector widths: {Isa.Describe()}");
-                    output.WriteLine($"kernels use:   {Isa.Best}");
-                    return 0;
-                case ["info", .. var options]:
-                    string model = Options.Parse(options, ["--model"]).Required("--model");
-                    var file = NpwFile.Load(model);
-                    NetworkInfo.Write(file, PoseNetworks.Load(file, Isa.Best), output);
-                    return 0;
-                case ["forward", .. var options]:
-                    var forward = Options.Parse(options, ["--model", "--input", "--out-dir"]);
-                    foreach (string written in Forward.Run(forward.Required("--model"), forward.Required("--input"), forward.Required("--out-dir")))
-                        output.WriteLine(written);
-                    return 0;
                 case ["predict", .. var options]:
-                    PredictCommand.Run(options, output);
-                    return 0;
+                    return PredictCommand.Run(options, output, error, showProgress, cancel);
                 case ["eval", .. var options]:
                     EvalCommand.Run(options, output);
                     return 0;
-                case []:
-                    error.WriteLine(Usage);
+                case ["bench", .. var options]:
+                    BenchCommand.Run(options, output);
+                    return 0;
+                case ["info", .. var options]:
+                    string? model = Options.Parse(options, ["--model"]).Optional("--model");
+                    var file = BuiltInModel.LoadOr(model);
+                    output.WriteLine($"vector widths: {Isa.Describe()}; kernels use {Isa.Best}");
+                    NetworkInfo.Write(file, PoseNetworks.Load(file, Isa.Best), output);
+                    if (model is null) output.WriteLine(BuiltInModel.Notice);
+                    return 0;
+                case ["forward", .. var options]:
+                    var forward = Options.Parse(options, ["--model", "--input", "--out-dir"]);
+                    foreach (string written in Forward.Run(BuiltInModel.LoadOr(forward.Optional("--model")), forward.Required("--input"), forward.Required("--out-dir")))
+                        output.WriteLine(written);
+                    return 0;
+                case [] or ["--help"] or ["-h"] or ["help"]:
+                    output.WriteLine(Usage);
                     return 0;
                 default:
+                    error.WriteLine(args[0].StartsWith('-') || args[0].Contains('.') || args[0].Contains('/')
+                        ? $"error: '{args[0]}' is not a command; to estimate poses: nanopose predict {args[0]}"
+                        : $"error: unknown command '{args[0]}'");
                     error.WriteLine(Usage);
-                    return 2;
+                    return InputProblemExitCode;
             }
         }
-        catch (Exception e) when (e is UsageException or WeightFileException or CocoFormatException or ImageFileException
-                                  or InvalidDataException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsInputProblem(e))
         {
             error.WriteLine($"error: {e.Message}");
             if (e is UsageException) error.WriteLine(Usage);
-            return 2;
+            return InputProblemExitCode;
         }
         catch (Exception e)
         {
@@ -67,4 +79,9 @@ internal static class CommandLine
             return 1;
         }
     }
+
+    /// <summary>Exceptions that mean the input (arguments, files, images, boxes) is at fault, not NanoPose.</summary>
+    public static bool IsInputProblem(Exception e) =>
+        e is UsageException or WeightFileException or CocoFormatException or ImageFileException or InvalidDataException
+            or ArgumentException or IOException or UnauthorizedAccessException;
 }

@@ -16,13 +16,13 @@ internal static class EvalCommand
     public static void Run(string[] args, TextWriter output)
     {
         var options = Options.Parse(args, ["--model", "--annotations", "--images", "--boxes", "--decode", "--json"], ["--flip"]);
-        string model = options.Required("--model"), annotations = options.Required("--annotations"), images = options.Required("--images");
+        string annotations = options.Required("--annotations"), images = options.Required("--images");
         var estimatorOptions = PoseCommand.From(options);
         var groundTruth = CocoJson.ReadGroundTruth(annotations);
         if (!Directory.Exists(images)) throw new DirectoryNotFoundException($"{images}: image folder not found");
         string boxes = options.Optional("--boxes") ?? GroundTruthBoxes;
 
-        using var estimator = PoseEstimator.Load(model, estimatorOptions);
+        using var estimator = PoseEstimator.Load(BuiltInModel.LoadOr(options.Optional("--model")), estimatorOptions);
         var stats = Evaluate(estimator, groundTruth, annotations, images, boxes);
         output.Write(stats.ToPycocotoolsText());
         if (options.Optional("--json") is { } json) File.WriteAllText(json, stats.ToJson());

@@ -7,9 +7,8 @@ namespace NanoPose.Cli;
 /// <summary><c>forward</c>: the raw network on one NCHW float32 image; writes output0.npy, output1.npy, … (NCHW).</summary>
 internal static class Forward
 {
-    public static IEnumerable<string> Run(string modelPath, string inputPath, string outDir)
+    public static IEnumerable<string> Run(NpwFile file, string inputPath, string outDir)
     {
-        var file = NpwFile.Load(modelPath);
         var input = Npy.Read(inputPath);
         int[] shape = input.Shape;
         if (input.DType != NpyDType.Float32 || shape.Length != 4 || shape[0] != 1)

@@ -47,4 +47,22 @@ internal sealed class Options
     public string? Optional(string name) => _values.GetValueOrDefault(name);
 
     public bool Flag(string name) => _flags.Contains(name);
+
+    /// <summary>An optional whole-number option within [min, max].</summary>
+    public int IntInRange(string name, int fallback, int min, int max)
+    {
+        if (Optional(name) is not { } text) return fallback;
+        return int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"{name} must be a whole number from {min} to {max}, not '{text}'");
+    }
+
+    /// <summary>An optional number option within [min, max].</summary>
+    public float FloatInRange(string name, float fallback, float min, float max)
+    {
+        if (Optional(name) is not { } text) return fallback;
+        return float.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"{name} must be a number from {min} to {max}, not '{text}'");
+    }
 }

@@ -1,58 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using NanoPose.Evaluation;
 using NanoPose.ImageSharp;
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Weights;
 
 namespace NanoPose.Cli;
 
 /// <summary>
-/// <c>predict</c>: people in each image, in COCO results format — a JSON array, or one person per line with
-/// <c>--jsonl</c> — written to <c>--json</c> or to standard output. Top-down models use the boxes of
-/// <c>--boxes</c> for the image (none: no people), or the whole image as one box without <c>--boxes</c>.
+/// <c>predict</c>: the people in every image named (files, folders, globs: see <see cref="ImageInputs"/>), in COCO
+/// results format with the file name added. Standard output gets one person per line as each image finishes, in the
+/// order the images were named; <c>--json</c> writes a COCO results array instead and <c>--jsonl</c> the lines to a
+/// file. Top-down models use the boxes of <c>--boxes</c> for the image (none: no people), or the whole image as one
+/// box without it. An image that cannot be read or estimated is reported on the error stream and the batch goes on;
+/// the exit code is then 2. <c>--threads N</c> runs N images at once, each on its own estimator.
 /// The image id is the number a COCO file name holds (000000000785.jpg → 785), else the image's position (1, 2, ...).
 /// </summary>
 internal static class PredictCommand
 {
-    public static void Run(string[] args, TextWriter output)
+    public const float DefaultMinScore = 0.3f;
+
+    /// <summary>One image's result: its people, or the message saying why it has none.</summary>
+    private sealed record ImageResult(string Path, long ImageId, IReadOnlyList<EstimatedPerson> People, string? Error, bool IsInternal,
+        double Milliseconds);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
-        var options = Options.Parse(args, ["--model", "--boxes", "--decode", "--json"], ["--flip", "--jsonl"], positionals: true);
-        string model = options.Required("--model");
-        if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image");
+        var options = Options.Parse(args,
+            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--min-score", "--threads"], ["--flip"], positionals: true);
+        if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image, folder or glob");
+        if (options.Optional("--json") is not null && options.Optional("--jsonl") is not null)
+            throw new UsageException("--json and --jsonl are two formats for one output: give one of them");
         var estimatorOptions = PoseCommand.From(options);
+        int threads = options.IntInRange("--threads", 1, 1, Environment.ProcessorCount * 4);
+        float minScore = options.FloatInRange("--min-score", DefaultMinScore, 0, 1);
         string? boxPath = options.Optional("--boxes");
         var boxes = boxPath is null ? null : BoxFile.Read(boxPath);
+        string? drawFolder = options.Optional("--draw");
+        if (drawFolder is not null) Directory.CreateDirectory(drawFolder);
 
-        using var estimator = PoseEstimator.Load(model, estimatorOptions);
-        var decoder = new ImageFileDecoder();
-        var detections = new List<CocoKeypointDetection>();
-        for (int i = 0; i < options.Positionals.Count; i++)
+        int failed = 0;
+        var inputs = ImageInputs.Expand(options.Positionals);
+        foreach (var bad in inputs.Where(x => x.Error is not null))
         {
-            string path = options.Positionals[i];
-            long imageId = ImageId(path, i + 1, boxes is not null);
+            error.WriteLine($"error: {bad.Error}");
+            failed++;
+        }
+        string[] files = [.. inputs.SelectMany(x => x.Files)];
+        var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder);
+        var model = BuiltInModel.LoadOr(options.Optional("--model"));
+
+        var batch = new Batch(files, model, estimatorOptions, Math.Min(threads, Math.Max(1, files.Length)), cancel, (index, estimator, decoder) =>
+        {
+            string path = files[index];
+            long imageId = ImageId(path, index + 1, boxes is not null);
             var image = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
-            foreach (var person in PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath))
-                detections.Add(PoseCommand.ToDetection(imageId, person));
+            var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath);
+            if (drawPaths is not null) PoseDrawing.Save(image, people, minScore, drawPaths[index]);
+            return (imageId, people);
+        });
+
+        using var sink = DetectionSink.Open(options.Optional("--json"), options.Optional("--jsonl"), output);
+        var progress = showProgress && files.Length > 1 ? new ProgressBar(error, files.Length) : null;
+        int done = 0, people = 0;
+        bool internalError = false;
+        double totalMilliseconds = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var result in batch.ResultsInOrder())
+        {
+            done++;
+            totalMilliseconds += result.Milliseconds;
+            if (result.Error is not null)
+            {
+                progress?.Clear();
+                error.WriteLine($"error: {result.Error}");
+                failed++;
+                internalError |= result.IsInternal;
+            }
+            foreach (var person in result.People)
+                sink.Write(PoseCommand.ToDetection(result.ImageId, person) with { FileName = result.Path });
+            people += result.People.Count;
+            progress?.Update(done, failed);
         }
-        Write(detections, options.Optional("--json"), options.Flag("--jsonl"), output);
+        clock.Stop();
+        progress?.Clear();
+
+        bool canceled = done < files.Length;
+        error.WriteLine(Summary(done, files.Length, people, failed, clock.Elapsed.TotalMilliseconds, totalMilliseconds, batch.Workers, canceled));
+        if (drawFolder is not null && done > 0) error.WriteLine($"pictures: {drawFolder}");
+        return canceled ? CommandLine.CanceledExitCode : internalError ? 1 : failed > 0 ? 2 : 0;
     }
+
+    private static string Summary(int done, int total, int people, int failed, double wallMilliseconds, double imageMilliseconds,
+        int workers, bool canceled) => string.Create(CultureInfo.InvariantCulture,
+        $"{(canceled ? $"canceled after {done} of {total}" : $"{done}")} image{(done == 1 ? "" : "s")}, {people} {(people == 1 ? "person" : "people")}, " +
+        $"{failed} failed; {wallMilliseconds / 1000:F2} s, {(done == 0 ? 0 : wallMilliseconds / done):F1} ms per image " +
+        $"({(done == 0 ? 0 : imageMilliseconds / done):F1} ms each to read, estimate{(workers > 1 ? $", {workers} at a time" : "")})");
 
     private static long ImageId(string path, int position, bool needed)
     {
         if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out long id)) return id;
-        if (needed) throw new UsageException($"{path}: with --boxes, image file names must be COCO image ids (e.g. 000000000785.jpg)");
+        if (needed) throw new InvalidDataException($"{path}: with --boxes, image file names must be COCO image ids (e.g. 000000000785.jpg)");
         return position;
     }
 
-    private static void Write(List<CocoKeypointDetection> detections, string? path, bool jsonLines, TextWriter output)
+    /// <summary>
+    /// Runs the images on <c>workers</c> threads, each with its own estimator (an estimator is not thread-safe), and
+    /// hands the results back in input order as they become available. Cancellation stops handing out new images;
+    /// the ones already running finish.
+    /// </summary>
+    private sealed class Batch(string[] files, NpwFile model, PoseEstimatorOptions options, int workers, CancellationToken cancel,
+        Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
     {
-        using Stream stream = path is null ? new MemoryStream() : File.Create(path);
-        if (jsonLines)
+        public int Workers => workers;
+
+        public IEnumerable<ImageResult> ResultsInOrder()
         {
-            using var writer = new CocoJsonLinesWriter(stream, leaveOpen: true);
-            foreach (var detection in detections) writer.Write(detection);
+            if (files.Length == 0) yield break;
+            using var finished = new BlockingCollection<(int Index, ImageResult Result)>();
+            int next = -1, running = workers;
+            var threads = Enumerable.Range(0, workers).Select(_ => new Thread(() =>
+            {
+                try
+                {
+                    using var estimator = PoseEstimator.Load(model, options);
+                    var decoder = new ImageFileDecoder();
+                    for (int i; !cancel.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < files.Length;)
+                        finished.Add((i, Process(i, estimator, decoder)));
+                }
+                finally
+                {
+                    if (Interlocked.Decrement(ref running) == 0) finished.CompleteAdding();
+                }
+            }) { IsBackground = true, Name = "nanopose predict" }).ToList();
+            threads.ForEach(t => t.Start());
+
+            var early = new Dictionary<int, ImageResult>();
+            int emitted = 0;
+            foreach (var (index, result) in finished.GetConsumingEnumerable())
+            {
+                early[index] = result;
+                while (early.Remove(emitted, out var ready))
+                {
+                    emitted++;
+                    yield return ready;
+                }
+            }
+            threads.ForEach(t => t.Join());
         }
-        else CocoJson.WriteDetections(stream, detections);
-        if (path is null) output.WriteLine(System.Text.Encoding.UTF8.GetString(((MemoryStream)stream).ToArray()).TrimEnd('\n'));
+
+        private ImageResult Process(int index, PoseEstimator estimator, ImageFileDecoder decoder)
+        {
+            long start = Stopwatch.GetTimestamp();
+            string path = files[index];
+            try
+            {
+                var (imageId, people) = process(index, estimator, decoder);
+                return new(path, imageId, people, null, false, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            catch (Exception e)
+            {
+                bool isInput = CommandLine.IsInputProblem(e);
+                string message = isInput ? e.Message : $"{path}: internal error ({e.GetType().Name}): {e.Message}";
+                if (isInput && !message.Contains(path, StringComparison.Ordinal)) message = $"{path}: {message}";
+                return new(path, index + 1, [], message, !isInput, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>Where detections go: lines to standard output (the default) or a file, or a COCO array to a file.</summary>
+    private sealed class DetectionSink(TextWriter writer, bool ownsWriter, string? arrayPath) : IDisposable
+    {
+        private readonly List<CocoKeypointDetection>? _array = arrayPath is null ? null : [];
+
+        public static DetectionSink Open(string? jsonPath, string? linesPath, TextWriter output) =>
+            jsonPath is not null ? new(TextWriter.Null, false, jsonPath)
+            : linesPath is not null ? new(new StreamWriter(linesPath), true, null)
+            : new(output, false, null);
+
+        public void Write(CocoKeypointDetection detection)
+        {
+            if (_array is not null) _array.Add(detection);
+            else
+            {
+                writer.WriteLine(CocoJson.ToJsonLine(detection));
+                writer.Flush();   // a consumer of the stream sees each person as soon as its image is done
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_array is not null) CocoJson.WriteDetections(arrayPath!, _array);
+            if (ownsWriter) writer.Dispose();
+        }
     }
 }

@@ -1,1 +1,10 @@
-return NanoPose.Cli.CommandLine.Run(args, Console.Out, Console.Error);
+// nanopose: pose estimation from the command line. Ctrl+C asks a batch to stop cleanly (a second Ctrl+C ends the
+// process at once); the progress bar is drawn only when the error stream is a terminal.
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (cancel.IsCancellationRequested) return;
+    e.Cancel = true;
+    cancel.Cancel();
+};
+return NanoPose.Cli.CommandLine.Run(args, Console.Out, Console.Error, showProgress: !Console.IsErrorRedirected, cancel.Token);

@@ -42,6 +42,13 @@ public sealed class PoseEstimator : IDisposable
     public static PoseEstimator Load(string path, PoseEstimatorOptions? options = null) =>
         new(NpwFile.Load(path), options ?? new PoseEstimatorOptions());
 
+    /// <summary>An estimator for a .npw file already read (several estimators can share one <see cref="NpwFile"/>).</summary>
+    public static PoseEstimator Load(NpwFile file, PoseEstimatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new(file, options ?? new PoseEstimatorOptions());
+    }
+
     /// <summary>Loads a .npw file from a stream (read to its end).</summary>
     /// <param name="source">Names the data in error messages.</param>
     public static PoseEstimator Load(Stream stream, PoseEstimatorOptions? options = null, string source = "stream")

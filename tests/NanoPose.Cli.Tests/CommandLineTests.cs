@@ -15,7 +15,7 @@ public sealed class CommandLineTests : IDisposable
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = CommandLine.Run(args, output, error);
+        int code = CommandLine.Run(args, output, error, cancel: TestContext.Current.CancellationToken);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -43,14 +43,14 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public void PredictWritesJsonLinesToStandardOutputWithBoxesFromADetectionFile()
+    public void PredictWritesJsonLinesToStandardOutputByDefaultWithBoxesFromADetectionFile()
     {
         string boxes = Write("dets.json", """
             [{"image_id": 785, "category_id": 1, "bbox": [280.79, 44.73, 218.7, 346.68], "score": 0.9},
              {"image_id": 785, "category_id": 2, "bbox": [0, 0, 10, 10], "score": 1},
              {"image_id": 40083, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 1}]
             """);
-        var (code, output, error) = Run("predict", "--model", TinyPoseModel.NpwPath, Image, "--boxes", boxes, "--jsonl", "--decode", "dark");
+        var (code, output, error) = Run("predict", "--model", TinyPoseModel.NpwPath, Image, "--boxes", boxes, "--decode", "dark");
         Assert.True(code == 0, error);
         string line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         var person = Assert.Single(CocoJson.ReadDetectionsJsonLines(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(line)), "stdout"));
@@ -110,7 +110,10 @@ public sealed class CommandLineTests : IDisposable
         AssertOneLineError(Run("predict", "--model", Write("junk.npw", "junk"), Image), "junk.npw");
         AssertOneLineError(Run("predict", "--model", model, Image, "--decode", "fancy"), "--decode", "fancy");
         AssertOneLineError(Run("predict", "--model", model), "at least one image");
-        AssertOneLineError(Run("predict", Image), "--model is required");
+        AssertOneLineError(Run("predict", "--model", model, Image, "--threads", "0"), "--threads", "'0'");
+        AssertOneLineError(Run("predict", "--model", model, Image, "--json", "a.json", "--jsonl", "b.jsonl"), "--json and --jsonl");
+        AssertOneLineError(Run("bench", "--model", model, "--input", "192by256"), "--input", "192by256");
+        AssertOneLineError(Run("photo.jpg"), "not a command", "nanopose predict photo.jpg");
         AssertOneLineError(Run("predict", "--model", model, Image, "--frobnicate"), "unknown option '--frobnicate'");
         AssertOneLineError(Run("eval", "--model", model, "--annotations", Path.Combine(_folder, "gt.json"), "--images", _folder), "gt.json");
     }

@@ -9,6 +9,10 @@ public static class SharedData
 {
     public static string Root { get; } = Locate();
 
+    /// <summary>The repository's root folder (the one holding NanoPose.sln), for files the project ships.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot()
+        ?? throw new InvalidOperationException($"no NanoPose.sln above {AppContext.BaseDirectory}");
+
     /// <summary>The full path of a file under the shared folder; skips (or fails under CI) when it is not there.</summary>
     public static string File(string relativePath)
     {
@@ -24,9 +28,13 @@ public static class SharedData
     {
         string? configured = Environment.GetEnvironmentVariable("NANOPOSE_SHARED");
         if (!string.IsNullOrEmpty(configured)) return Path.GetFullPath(configured);
+        return FindRepositoryRoot() is { } repository ? Path.GetFullPath(Path.Combine(repository, "..", "shared")) : Path.GetFullPath("shared");
+    }
+
+    private static string? FindRepositoryRoot()
+    {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (System.IO.File.Exists(Path.Combine(dir.FullName, "NanoPose.sln")))
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
-        return Path.GetFullPath("shared");
+            if (System.IO.File.Exists(Path.Combine(dir.FullName, "NanoPose.sln"))) return dir.FullName;
+        return null;
     }
 }

@@ -129,6 +129,11 @@ public static class CocoJson
         writer.WriteEndArray();
     }
 
+    /// <summary>One detection as a single-line JSON object (no newline): a line of the JSON-lines form that
+    /// <see cref="ReadDetectionsJsonLines"/> reads.</summary>
+    public static string ToJsonLine(CocoKeypointDetection detection) =>
+        JsonSerializer.Serialize(ToJson(detection), CocoJsonContext.Default.DetectionJson);
+
     internal static DetectionJson ToJson(CocoKeypointDetection detection)
     {
         if (detection.Keypoints.Length != CocoKeypoints.ArrayLength)
@@ -137,7 +142,7 @@ public static class CocoJson
             if (!double.IsFinite(v)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite keypoint value {v}", nameof(detection));
         if (!double.IsFinite(detection.Score)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite score", nameof(detection));
         double[]? bbox = detection.Bbox is { } b ? [b.X, b.Y, b.Width, b.Height] : null;
-        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox };
+        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox, FileName = detection.FileName };
     }
 
     private static CocoKeypointDetection Detection(DetectionJson? item, string source, string field)
@@ -150,7 +155,7 @@ public static class CocoJson
         double score = Finite(Required(item.Score, source, prefix + "score"), source, prefix + "score");
         // pycocotools treats an empty bbox list as no box.
         var bbox = item.Bbox is { Length: 0 } ? null : Box(item.Bbox, source, prefix + "bbox");
-        return new CocoKeypointDetection(imageId, categoryId, keypoints, score, bbox);
+        return new CocoKeypointDetection(imageId, categoryId, keypoints, score, bbox, item.FileName);
     }
 
     private static T? Deserialize<T>(string source, Func<T?> read)

@@ -45,6 +45,7 @@ internal sealed class DetectionJson
     public double[]? Keypoints { get; set; }
     public double? Score { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double[]? Bbox { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FileName { get; set; }
 }
 
 /// <summary>Source-generated (reflection-free, AOT-safe) serialisation of the COCO file shapes.</summary>

@@ -25,4 +25,7 @@ public sealed record CocoGroundTruth(
 /// <param name="Keypoints">17 × (x, y, score); evaluation uses only x and y.</param>
 /// <param name="Bbox">Optional. As in pycocotools' <c>loadRes</c>, when the first detection of a result set has a
 /// box, every detection's area is its box area; otherwise the area is that of the extent of all 17 points.</param>
-public sealed record CocoKeypointDetection(long ImageId, int CategoryId, double[] Keypoints, double Score, CocoBox? Bbox = null);
+/// <param name="FileName">Optional, not part of COCO results (pycocotools ignores it): the image file the person was
+/// found in, for results of images that have no COCO id.</param>
+public sealed record CocoKeypointDetection(long ImageId, int CategoryId, double[] Keypoints, double Score, CocoBox? Bbox = null,
+    string? FileName = null);

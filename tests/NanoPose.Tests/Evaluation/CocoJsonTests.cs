@@ -55,10 +55,7 @@ public class CocoJsonTests
     [Fact]
     public void JsonLinesWriteOnePersonPerLineAndRoundTrip()
     {
-        var stream = new MemoryStream();
-        using (var writer = new CocoJsonLinesWriter(stream, leaveOpen: true))
-            foreach (var d in s_detections) writer.Write(d);
-        string text = Encoding.UTF8.GetString(stream.ToArray());
+        string text = string.Concat(s_detections.Select(d => CocoJson.ToJsonLine(d) + "\n"));
         string[] lines = text.Split('\n');
         Assert.Equal(3, lines.Length); // two lines and the final newline
         Assert.Equal("", lines[2]);
@@ -74,8 +71,7 @@ public class CocoJsonTests
         {
             string array = Path.Combine(folder, "dets.json"), lines = Path.Combine(folder, "dets.jsonl");
             CocoJson.WriteDetections(array, s_detections);
-            using (var writer = new CocoJsonLinesWriter(File.Create(lines)))
-                foreach (var d in s_detections) writer.Write(d);
+            File.WriteAllLines(lines, s_detections.Select(CocoJson.ToJsonLine));
             AssertSameDetections(s_detections, CocoJson.ReadDetections(array));
             AssertSameDetections(s_detections, CocoJson.ReadDetections(lines));
             File.WriteAllText(lines, File.ReadAllText(lines), new UTF8Encoding(encoderShouldEmitUTF8Identifier: true)); // with a BOM
