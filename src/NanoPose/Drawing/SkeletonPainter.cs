@@ -14,7 +14,7 @@ public sealed record SkeletonStyle
     /// <summary>Limb thickness in pixels; null: max(2, min(width, height) / 200).</summary>
     public float? LineWidth { get; init; }
 
-    /// <summary>Joint disc radius in pixels; null: the default line width, so discs stand out on their limbs.</summary>
+    /// <summary>Joint disc radius in pixels; null: 1.5 × the default line width, so discs stand out on their limbs.</summary>
     public float? JointRadius { get; init; }
 
     /// <summary>The person's left joints and limbs (mmpose's colours).</summary>
@@ -49,7 +49,7 @@ public static class SkeletonPainter
         if (float.IsNaN(style.MinScore)) throw new ArgumentException("SkeletonStyle.MinScore is NaN", nameof(style));
         float defaultWidth = Math.Max(2f, Math.Min(width, height) / 200f);
         double halfLine = CheckedSize(style.LineWidth ?? defaultWidth, nameof(style.LineWidth)) / 2;
-        double jointRadius = CheckedSize(style.JointRadius ?? defaultWidth, nameof(style.JointRadius));
+        double jointRadius = CheckedSize(style.JointRadius ?? 1.5f * defaultWidth, nameof(style.JointRadius));
         var canvas = new Canvas(rgb, width, height, stride);
 
         Span<bool> shown = stackalloc bool[CocoKeypoints.Count];
