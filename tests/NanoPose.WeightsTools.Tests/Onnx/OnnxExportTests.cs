@@ -31,7 +31,7 @@ public class OnnxExportTests
 
     public static TheoryData<int, int, int> EfficientHrnets() => new()
     {
-        { 0, 256, 256 }, { -1, 224, 224 }, { -2, 192, 192 }, { -3, 160, 160 }, { -4, 128, 96 },
+        { 0, 128, 128 }, { -1, 224, 224 }, { -2, 192, 192 }, { -3, 160, 160 }, { -4, 128, 96 },
     };
 
     [Theory]
