@@ -14,8 +14,9 @@ namespace NanoPose.Tests.PoseEstimation;
 /// not checked: a NaN (or the NaN of ∞ − ∞ in the first convolution) is absorbed by the first ReLU wherever the
 /// kernel computes it as <c>x &gt; 0 ? x : 0</c> or as x86's max(x, 0), and carried on where a ReLU propagates NaN;
 /// the test prints how many outputs were not finite (on the development machine: none with hardware vectors; with
-/// DOTNET_EnableHWIntrinsic=0 one infinite input value reached 102 of the 4352 outputs of Naive Lite-HRNet-18). (Person boxes with NaN or outside the image, and
-/// empty box lists, are covered in PoseEstimatorTests and TopDownPipelineTests.)
+/// DOTNET_EnableHWIntrinsic=0 one infinite input value reached 102 of the 4352 outputs of Naive Lite-HRNet-18).
+/// (Person boxes with NaN or outside the image, and empty box lists, are covered in PoseEstimatorTests and
+/// TopDownPipelineTests.)
 /// </summary>
 public class BadArgumentTests(ITestOutputHelper output)
 {
