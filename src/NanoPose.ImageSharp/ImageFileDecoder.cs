@@ -59,18 +59,22 @@ public sealed class ImageFileDecoder
                 throw new ImageFileException(source, "the JPEG data is truncated (no end-of-image marker after the last scan)");
             stream.Position = start;
         }
+        Image<Rgb24> image;
         try
         {
-            using var image = Image.Load<Rgb24>(Formats, stream);
+            image = Image.Load<Rgb24>(Formats, stream);
+        }
+        catch (Exception e) when (IsDecodingFailure(e))
+        {
+            throw new ImageFileException(source, $"cannot decode the {format} image: {Describe(e)}", e);
+        }
+        using (image)
+        {
             if (image.Width != width || image.Height != height)
                 throw new ImageFileException(source, $"the {format} header says {width}×{height} but the image decodes to {image.Width}×{image.Height}");
             var pixels = new byte[checked(width * height * 3)];
             image.CopyPixelDataTo(pixels);
             return new DecodedImage(pixels, width, height, width * 3);
-        }
-        catch (Exception e) when (IsDecodingFailure(e))
-        {
-            throw new ImageFileException(source, $"cannot decode the {format} image: {e.Message}", e);
         }
     }
 
@@ -84,7 +88,7 @@ public sealed class ImageFileDecoder
         }
         catch (Exception e) when (IsDecodingFailure(e))
         {
-            throw new ImageFileException(source, $"cannot read the image header: {e.Message}", e);
+            throw new ImageFileException(source, $"cannot read the image header: {Describe(e)}", e);
         }
         if (info is null || format is null)
             throw new ImageFileException(source, "unsupported image format (JPEG, PNG and BMP are read)");
@@ -97,7 +101,19 @@ public sealed class ImageFileDecoder
         return (info.Width, info.Height, format.Name);
     }
 
-    /// <summary>What ImageSharp throws for bad data (a BMP over 65535 pixels a side: InvalidOperationException).</summary>
-    private static bool IsDecodingFailure(Exception e) =>
-        e is ImageFormatException or NotSupportedException or EndOfStreamException or InvalidDataException or InvalidOperationException;
+    /// <summary>
+    /// Whether an exception thrown by ImageSharp's Identify or Load — the only code inside those try blocks — means
+    /// the data is bad. ImageSharp reports most bad data as ImageFormatException, a BMP over 65535 pixels a side as
+    /// InvalidOperationException, but on some corrupt files version 2.1.13 also fails with NullReferenceException,
+    /// IndexOutOfRangeException, DivideByZeroException or ArgumentException (all found by fuzzing it, see
+    /// ImageFuzzTests). So everything but running out of memory is a corrupt image; the original is the inner exception.
+    /// </summary>
+    private static bool IsDecodingFailure(Exception e) => e is not OutOfMemoryException;
+
+    /// <summary>ImageSharp's own reports by their message; an internal failure names its type, since its message
+    /// ("Object reference not set …") says nothing about the file.</summary>
+    private static string Describe(Exception e) =>
+        e is ImageFormatException or NotSupportedException or EndOfStreamException or InvalidDataException or InvalidOperationException
+            ? e.Message
+            : $"the data is corrupt (ImageSharp failed with {e.GetType().Name}: {e.Message})";
 }

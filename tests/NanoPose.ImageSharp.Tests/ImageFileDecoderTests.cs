@@ -142,6 +142,20 @@ public class ImageFileDecoderTests
         Assert.StartsWith("empty.bmp: ", error.Message);
     }
 
+    /// <summary>Files found by ImageFuzzTests on which ImageSharp 2.1.13 fails with an internal exception.</summary>
+    [Theory]
+    [InlineData("jpeg.jpg", "/9j/4AAQSkZJRgABAQEAYABgAAADAg==", typeof(NullReferenceException))]
+    [InlineData("png.png", "iVBORw0KGgoAAAANSUhEUgAAABAAAAAMCAIAAADkharWAAAACXBIWXMAAA7EAA==", typeof(ArgumentOutOfRangeException))]
+    [InlineData("png.png", "iVBORw0KGgoAAAANSUhEUgAAABAAAAAMCAIAAADkharWAAAACXBIWXMAAA7EAAAOxA==", typeof(IndexOutOfRangeException))]
+    [InlineData("bmp.bmp", "Qk12AgAAAAAAADYAAAAoAAAAEAAAAAwAAAABABj+AAAAAEACAADEDgAAxA4AAAAAAAAAAAAAANwAC9wPFtweIdwtLNw8N9xLQtxaTdxpWNx4Y9yHbtyWedylhNy0j9zDmtzSpdzhAMgACsgPFMgeHsgtKMg8MshLPMhaRv//AAAA", typeof(DivideByZeroException))]
+    public void ImageSharpsInternalFailuresOnCorruptFilesAreReportedAsCorruptImages(string name, string base64, Type internalFailure)
+    {
+        var error = Assert.Throws<ImageFileException>(() => Decode(Convert.FromBase64String(base64), name));
+        Assert.StartsWith($"{name}: ", error.Message);
+        Assert.Contains($"the data is corrupt (ImageSharp failed with {internalFailure.Name}", error.Message);
+        Assert.IsType(internalFailure, error.InnerException);
+    }
+
     [Fact]
     public void MissingFileNamesThePath()
     {

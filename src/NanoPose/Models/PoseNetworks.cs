@@ -14,7 +14,7 @@ public static class PoseNetworks
     private static readonly Dictionary<string, Loader> Families = new()
     {
         [LiteHrnetConfig.Family] = (file, width, h, w) =>
-            LiteHrnetNetwork.Build(LiteHrnetConfig.FromArchitecture(file.Architecture), new NpwWeightSource(file), width, h, w),
+            LiteHrnetNetwork.Build(file.ReadConfiguration(LiteHrnetConfig.FromArchitecture), new NpwWeightSource(file), width, h, w),
         [EfficientHrnetConfig.Family] = EfficientHrnetNetwork.Load,
     };
 

@@ -93,6 +93,24 @@ public sealed class NpwFile
 
     public bool Contains(string name) => _byName.ContainsKey(name);
 
+    /// <summary>
+    /// Reads a model family's configuration from <see cref="Architecture"/> with <paramref name="read"/>. The checksum
+    /// only proves the description arrived as written: one the family cannot use (a missing or mistyped key, a value
+    /// out of range or beyond an int) is a bad weight file, reported as a <see cref="WeightFileException"/> naming it.
+    /// </summary>
+    public T ReadConfiguration<T>(Func<ModelArchitecture, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        try
+        {
+            return read(Architecture);
+        }
+        catch (Exception e) when (e is ArgumentException or KeyNotFoundException or InvalidOperationException or OverflowException)
+        {
+            throw new WeightFileException(Source, $"architecture {Architecture.Family}/{Architecture.Variant}: {e.Message}");
+        }
+    }
+
     /// <summary>The tensor's values as float32 (float16 tensors are widened), after checking its shape.</summary>
     public float[] GetTensor(string name, params ReadOnlySpan<int> expectedShape)
     {

@@ -130,6 +130,20 @@ public class RestrictedUnpicklerTests
     }
 
     [Fact]
+    public void EmptyDictOpcodesCostOneSmallObjectEach()
+    {
+        // 100 000 EMPTY_DICT opcodes inside a tuple: each dict used to allocate its list and index up front (~190
+        // bytes per input byte); the memory the unpickler may use is bounded by the input.
+        byte[] pickle = [0x80, 2, (byte)'(', .. Enumerable.Repeat((byte)'}', 100_000), (byte)'t', (byte)'.'];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var tuple = Assert.IsType<PickleTuple>(Load(pickle));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(100_000, tuple.Count);
+        Assert.Empty(Assert.IsType<PickleDict>(tuple[0]).Items);
+        Assert.True(allocated < 100L * pickle.Length, $"{allocated:N0} bytes allocated for a {pickle.Length:N0}-byte pickle");
+    }
+
+    [Fact]
     public void EveryTruncationIsAClearError()
     {
         var pickle = new PickleBuilder().Proto().EmptyDict().Mark().Str("state_dict").Global("collections", "OrderedDict")

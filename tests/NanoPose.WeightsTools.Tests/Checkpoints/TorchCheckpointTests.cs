@@ -72,6 +72,49 @@ public class TorchCheckpointTests
         Assert.Contains("has more elements than its 12-element storage", e.Message);
     }
 
+    [Theory]
+    [InlineData("zip", 1, 9223372036854775807L, 1)]         // offset + stride wrapped to long.MinValue: element 0 was read silently
+    [InlineData("legacy", 1, 9223372036854775807L, 1)]
+    [InlineData("zip", 0, 4611686018427387904L, 3)]         // 3 × 2^62 wrapped negative: an out-of-range read
+    public void StridesAndOffsetsThatWouldOverflowAreRejected(string format, long offset, long stride, int rank)
+    {
+        List<StoredTensor> tensors = [StoredTensor.Float32("w", "0", Storage, offset, [.. Enumerable.Repeat(2L, rank)], [.. Enumerable.Repeat(stride, rank)])];
+        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Parse(Write(format, tensors), "wrap.pth"));
+        Assert.Contains("tensor 'w': view (offset", e.Message);
+        Assert.Contains("of a 12-element storage", e.Message);
+    }
+
+    [Fact]
+    public void AnElementCountWhoseByteSizeWrapsAroundIsRejected()
+    {
+        // 2^62 + 12 float32 elements: 4× that wraps to 48 bytes, exactly the entry's length.
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            var pickle = new PickleBuilder().Proto().Global("collections", "OrderedDict").EmptyTuple().Reduce().Mark().Str("w")
+                .Tensor(id => id.Mark().Str("storage").Global("torch", "FloatStorage").Str("0").Str("cpu").Int((1L << 62) + 12).Tuple(), 0, [13], [1])
+                .SetItems().Stop().ToArray();
+            SyntheticCheckpoint.Add(zip, "archive/data.pkl", pickle);
+            SyntheticCheckpoint.Add(zip, "archive/data/0", new byte[48]);
+        }
+        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Parse(buffer.ToArray(), "wrap.pth"));
+        Assert.Equal("wrap.pth: archive/data/0 has 48 bytes, its 4611686018427387916 Float32 elements need 18446744073709551664", e.Message);
+    }
+
+    [Fact]
+    public void ManyEntriesThatTogetherInflateFarBeyondTheArchiveAreRejected()
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            SyntheticCheckpoint.Add(zip, "archive/data.pkl", new PickleBuilder().Proto().EmptyDict().Stop().ToArray());
+            for (int i = 0; i < 40; i++) SyntheticCheckpoint.Add(zip, $"archive/data/{i}", new byte[400_000], CompressionLevel.SmallestSize);
+        }
+        var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Parse(buffer.ToArray(), "bombs.pth"));
+        Assert.Contains("claim", e.Message);
+        Assert.Contains("bytes together, unreasonable for a", e.Message);
+    }
+
     [Fact]
     public void HostileGlobalInsideAZipCheckpointIsRefused()
     {

@@ -125,6 +125,23 @@ public class NcnnModelTests
         Assert.Contains("(Reshape r): cannot reshape 3×4×4 (48 values) into 2×3×9 (54 values)", error.Message);
     }
 
+    [Theory]
+    // 3 × 2^20 × 2^20 values cannot be an int-sized dimension (was: an OverflowException from a checked cast).
+    [InlineData("data 0=1048576 1=1048576 2=3", "0=1 1=1 2=-1", "(Reshape r): cannot reshape 3×1048576×1048576 into 3298534883328 values along one dimension")]
+    // 2^20 × (2^31 − 1)^2 values overflowed a long and read as "unknown": the wrong reshape was accepted.
+    [InlineData("data 0=2147483647 1=2147483647 2=1048576", "0=1 1=1 2=1", "(Reshape r): cannot reshape 1048576×2147483647×2147483647 (4835703273954917072502784 values) into 1×1×1 (1 values)")]
+    public void ReshapesOfHugeBlobsAreRefusedWithoutOverflow(string input, string reshape, string message)
+    {
+        string param = $"""
+            7767517
+            2 2
+            Input data 0 1 {input}
+            Reshape r 1 1 data out {reshape}
+            """;
+        var error = Assert.Throws<NcnnException>(() => Read(param, []));
+        Assert.Contains(message, error.Message);
+    }
+
     [Fact]
     public void TruncatedBinIsRefusedNamingTheLayerAndOffsets()
     {

@@ -11,17 +11,20 @@ internal sealed record PickleTuple(object?[] Items)
     public object? this[int index] => Items[index];
 }
 
-/// <summary>A dict or collections.OrderedDict; keeps insertion order (both do in Python 3.7+).</summary>
+/// <summary>A dict or collections.OrderedDict; keeps insertion order (both do in Python 3.7+). Its storage is made
+/// on the first item, so a pickle of empty-dict opcodes costs one small object per byte.</summary>
 internal sealed class PickleDict(bool isOrderedDict)
 {
-    private readonly List<KeyValuePair<object, object?>> _items = [];
-    private readonly Dictionary<object, int> _index = [];
+    private List<KeyValuePair<object, object?>>? _items;
+    private Dictionary<object, int>? _index;
 
     public bool IsOrderedDict { get; } = isOrderedDict;
-    public IReadOnlyList<KeyValuePair<object, object?>> Items => _items;
+    public IReadOnlyList<KeyValuePair<object, object?>> Items => (IReadOnlyList<KeyValuePair<object, object?>>?)_items ?? [];
 
     public void Set(object key, object? value)
     {
+        _items ??= [];
+        _index ??= [];
         if (_index.TryGetValue(key, out int at)) _items[at] = new(key, value);
         else
         {
@@ -32,8 +35,9 @@ internal sealed class PickleDict(bool isOrderedDict)
 
     public bool TryGet(string key, out object? value)
     {
-        bool found = _index.TryGetValue(key, out int at);
-        value = found ? _items[at].Value : null;
+        int at = 0;
+        bool found = _index?.TryGetValue(key, out at) == true;
+        value = found ? _items![at].Value : null;
         return found;
     }
 }

@@ -39,12 +39,17 @@ public static class TorchCheckpoint
         try
         {
             using var zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
+            long claimed = 0;
             foreach (var entry in zip.Entries)
             {
                 if (entry.FullName.Split('/', '\\').Contains("..") || entry.FullName.StartsWith('/'))
                     throw new CheckpointException(source, $"zip entry '{entry.FullName}' has an unsafe path");
                 if (entry.Length > MaxCompressionRatio * bytes.Length)
                     throw new CheckpointException(source, $"zip entry '{entry.FullName}' claims {entry.Length} bytes, unreasonable for a {bytes.Length}-byte archive");
+                // Many entries each under the ratio could still inflate together far beyond the archive.
+                claimed += entry.Length;
+                if (claimed > MaxCompressionRatio * bytes.Length)
+                    throw new CheckpointException(source, $"the zip entries up to '{entry.FullName}' claim {claimed} bytes together, unreasonable for a {bytes.Length}-byte archive");
             }
             // The top folder is named after the file that was saved; data.pkl sits directly inside it.
             var pickles = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal)
@@ -67,7 +72,8 @@ public static class TorchCheckpoint
             {
                 var entry = zip.GetEntry($"{prefix}data/{storage.Key}")
                     ?? throw new CheckpointException(source, $"storage '{storage.Key}' is referenced but {prefix}data/{storage.Key} is missing");
-                long expected = storage.ElementCount * storage.DType.ElementSize();
+                // Int128: a hostile element count times the element size must not wrap around to the entry's length.
+                Int128 expected = (Int128)storage.ElementCount * storage.DType.ElementSize();
                 if (entry.Length != expected)
                     throw new CheckpointException(source, $"{entry.FullName} has {entry.Length} bytes, its {storage.ElementCount} {storage.DType} elements need {expected}");
                 data[storage.Key] = ReadEntry(entry, source);
@@ -196,7 +202,7 @@ public static class TorchCheckpoint
         if (shape.Length != strides.Length) throw Bad($"{shape.Length} sizes but {strides.Length} strides");
         if (offset < 0) throw Bad($"negative storage offset {offset}");
 
-        long count = 1, lastIndex = offset;
+        long count = 1;
         for (int i = 0; i < shape.Length; i++)
         {
             if (shape[i] < 0 || strides[i] < 0) throw Bad($"negative size or stride in [{string.Join(", ", shape)}] / [{string.Join(", ", strides)}]");
@@ -205,10 +211,16 @@ public static class TorchCheckpoint
             if (count > 0 && shape[i] > storage.ElementCount / count)
                 throw Bad($"size [{string.Join(", ", shape)}] has more elements than its {storage.ElementCount}-element storage");
             count *= shape[i];
-            lastIndex += (shape[i] - 1) * strides[i];
         }
-        if (count > 0 && lastIndex >= storage.ElementCount)
-            throw Bad($"view (offset {offset}, size [{string.Join(", ", shape)}], stride [{string.Join(", ", strides)}]) reaches element {lastIndex} of a {storage.ElementCount}-element storage");
+        if (count > 0)
+        {
+            // The last element the view reaches, in Int128 so hostile offsets and strides cannot wrap around: every
+            // term is below 2^126 and the sum stops growing once it is past the storage.
+            Int128 lastIndex = offset;
+            for (int i = 0; i < shape.Length && lastIndex < storage.ElementCount; i++) lastIndex += (Int128)(shape[i] - 1) * strides[i];
+            if (lastIndex >= storage.ElementCount)
+                throw Bad($"view (offset {offset}, size [{string.Join(", ", shape)}], stride [{string.Join(", ", strides)}]) reaches element {lastIndex} of a {storage.ElementCount}-element storage");
+        }
 
         var values = new float[count];
         var elements = storageBytes.AsSpan((int)storage.ElementOffset * storage.DType.ElementSize());

@@ -71,7 +71,8 @@ public sealed class NcnnModel
     /// input's size, when the Input layer leaves it open).</summary>
     private readonly record struct BlobShape(int C, int H, int W)
     {
-        public long Elements => C < 0 || H < 0 || W < 0 ? -1 : (long)C * H * W;
+        /// <summary>Int128: three int dimensions can hold more than a long (up to 2^93).</summary>
+        public Int128 Elements => C < 0 || H < 0 || W < 0 ? -1 : (Int128)C * H * W;
         public override string ToString() => $"{Dim(C)}×{Dim(H)}×{Dim(W)}";
         static string Dim(int d) => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
@@ -245,11 +246,13 @@ public sealed class NcnnModel
         }
         var shape = new BlobShape(Dim(2, input.C), Dim(1, input.H), Dim(0, input.W));
         int inferred = (shape.C == -1 ? 1 : 0) + (shape.H == -1 ? 1 : 0) + (shape.W == -1 ? 1 : 0);
-        long known = Math.Max(shape.C, 1L) * Math.Max(shape.H, 1) * Math.Max(shape.W, 1);
+        Int128 known = (Int128)Math.Max(shape.C, 1) * Math.Max(shape.H, 1) * Math.Max(shape.W, 1);
         if (inferred == 1 && input.Elements >= 0)
         {
             if (input.Elements % known != 0) throw layer.Error($"cannot reshape {input} into {shape}");
-            int value = checked((int)(input.Elements / known));
+            if (input.Elements / known > int.MaxValue)
+                throw layer.Error($"cannot reshape {input} into {input.Elements / known} values along one dimension");
+            int value = (int)(input.Elements / known);
             shape = new(shape.C == -1 ? value : shape.C, shape.H == -1 ? value : shape.H, shape.W == -1 ? value : shape.W);
         }
         else if (inferred == 0 && input.Elements >= 0 && input.Elements != shape.Elements)
@@ -295,7 +298,10 @@ public sealed class NcnnModel
             if (size > 0) return size;
             double scale = layer.Float(scaleKey, 1);
             if (!(scale > 0 && scale <= 1024)) throw layer.Error($"scale {scaleKey}={scale} must be in (0, 1024]");
-            return inputSize < 0 ? -1 : (int)(inputSize * scale);
+            if (inputSize < 0) return -1;
+            double scaled = inputSize * scale;
+            if (scaled > int.MaxValue) throw layer.Error($"scale {scaleKey}={scale} makes an output side of {scaled} from {inputSize}");
+            return (int)scaled;
         }
         return new(input.C, Size(3, 1, input.H), Size(4, 2, input.W));
     }

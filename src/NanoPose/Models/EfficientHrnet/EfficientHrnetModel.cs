@@ -48,7 +48,7 @@ public sealed class EfficientHrnetModel
 
     /// <summary>Loads a converted model: configuration and weights from a .npw file.</summary>
     public static EfficientHrnetModel Load(NpwFile file, VectorWidth width) =>
-        new(EfficientHrnetConfig.FromArchitecture(file.Architecture), new NpwWeightSource(file), width);
+        new(file.ReadConfiguration(EfficientHrnetConfig.FromArchitecture), new NpwWeightSource(file), width);
 
     public EfficientHrnetConfig Config { get; }
 

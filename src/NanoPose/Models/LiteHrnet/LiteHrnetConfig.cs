@@ -36,6 +36,10 @@ public sealed record LiteHrnetConfig
     public int InputHeight { get; init; } = 256;
     public int InputWidth { get; init; } = 192;
 
+    /// <summary>The largest input side a network is built for: its activation buffers grow with the input's area
+    /// (a 4096×4096 input already needs gigabytes), and a .npw file must not be able to ask for more.</summary>
+    public const int MaxInputSide = 4096;
+
     /// <summary>Input sides must be multiples of this: the stem halves twice, then each further branch once more.</summary>
     public int SizeMultiple => 4 << (Stages.Max(s => s.Branches) - 1);
 
@@ -95,6 +99,7 @@ public sealed record LiteHrnetConfig
         Require(HeadOutChannels > 0, $"the final layer makes {HeadOutChannels} heatmaps");
         Require(InputHeight > 0 && InputWidth > 0 && InputHeight % SizeMultiple == 0 && InputWidth % SizeMultiple == 0,
             $"input {InputHeight}×{InputWidth} must have sides that are positive multiples of {SizeMultiple}");
+        Require(InputHeight <= MaxInputSide && InputWidth <= MaxInputSide, $"input {InputHeight}×{InputWidth} has a side over {MaxInputSide}");
     }
 
     public ModelArchitecture ToArchitecture()

@@ -29,6 +29,8 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
         config.Validate();
         if (inputHeight <= 0 || inputWidth <= 0 || inputHeight % config.SizeMultiple != 0 || inputWidth % config.SizeMultiple != 0)
             throw new ArgumentException($"Lite-HRNet {config.Variant}: input {inputHeight}×{inputWidth} must have sides that are positive multiples of {config.SizeMultiple}");
+        if (inputHeight > LiteHrnetConfig.MaxInputSide || inputWidth > LiteHrnetConfig.MaxInputSide)
+            throw new ArgumentException($"Lite-HRNet {config.Variant}: input {inputHeight}×{inputWidth} has a side over {LiteHrnetConfig.MaxInputSide}");
         (Config, InputHeight, InputWidth) = (config, inputHeight, inputWidth);
         var f = new LayerFactory(weights, width);
 
