@@ -39,6 +39,8 @@ public class ConvolutionBenchmarks
         new("stem s2 3-32 256x192", 256, 192, 3, 32, ConvGeometry.Square(3, 2, 1)),
         new("effnet s2 3-32 384", 384, 384, 3, 32, new ConvGeometry(3, 3, 2, 2, new Padding2d(0, 0, 1, 1), 1)),
         new("1x1 24-144 96x96", 96, 96, 24, 144, ConvGeometry.Pointwise()),
+        // EfficientHRNet H0 at 512×512: the stage-2 expand (B.3) right after the stem.
+        new("1x1 16-96 256x256", 256, 256, 16, 96, ConvGeometry.Pointwise()),
         new("deconv 66-32 128", 128, 128, 32 + 34, 32, ConvGeometry.Square(4, 2, 1), Transposed: true),
     ];
 

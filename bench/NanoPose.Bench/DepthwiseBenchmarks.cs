@@ -32,6 +32,10 @@ public class DepthwiseBenchmarks
         // EfficientNet MBConv depthwise units of EfficientHRNet (B.3): static same padding, BN, Swish.
         new("EfficientNet", 96, 96, 96, ConvGeometry.Square(3, 1, Padding2d.Same(3, 1)), Activation.SiLU),
         new("EfficientNet", 96, 96, 144, ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)), Activation.SiLU),
+        // The same units of EfficientHRNet H0 at 512×512, the biggest maps of all.
+        new("EfficientNet H0", 256, 256, 96, ConvGeometry.Square(3, 2, Padding2d.Same(3, 2)), Activation.SiLU),
+        new("EfficientNet H0", 128, 128, 144, ConvGeometry.Square(3, 1, Padding2d.Same(3, 1)), Activation.SiLU),
+        new("EfficientNet H0", 128, 128, 144, ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)), Activation.SiLU),
         new("EfficientNet", 24, 24, 672, ConvGeometry.Square(5, 1, Padding2d.Same(5, 1)), Activation.SiLU),
     ];
 

@@ -19,7 +19,7 @@ public static class Conv2d
         int groups = Math.Max(1, geometry.Groups), coutG = outChannels / groups, cinG = inChannels / groups;
         return width == VectorWidth.Scalar
             ? outChannels * cinG * taps
-            : groups * ConvPacking.GroupLength(width, coutG, cinG, taps);
+            : groups * ConvPacking.GroupLength(width, geometry, coutG, cinG);
     }
 
     /// <summary>
@@ -43,9 +43,13 @@ public static class Conv2d
             return;
         }
         int groupLength = length / groups, groupWeights = coutG * cinG * kh * kw;
+        bool panel = ConvPacking.UsesPointwisePanel(width, geometry, coutG);
         for (int g = 0; g < groups; g++)
-            ConvPacking.PackGroup(weights.Slice(g * groupWeights, groupWeights), cinG * kh * kw, kh * kw, kh, kw, 0, kw, 1,
-                coutG, cinG, width, packed.Slice(g * groupLength, groupLength));
+            if (panel)
+                ConvPacking.PackPointwisePanel(weights.Slice(g * groupWeights, groupWeights), coutG, cinG, packed.Slice(g * groupLength, groupLength));
+            else
+                ConvPacking.PackGroup(weights.Slice(g * groupWeights, groupWeights), cinG * kh * kw, kh * kw, kh, kw, 0, kw, 1,
+                    coutG, cinG, width, packed.Slice(g * groupLength, groupLength));
     }
 
     public static void Run(
@@ -82,8 +86,8 @@ public static class Conv2d
         Span<float> output, Nhwc outputShape, in Epilogue epilogue, int rowStart, int rowEnd)
     {
         int groups = geometry.Groups, cinG = inputShape.Channels / groups, coutG = outputShape.Channels / groups;
-        int groupLength = ConvPacking.GroupLength(width, coutG, cinG, geometry.KernelHeight * geometry.KernelWidth);
-        bool hasResidual = !epilogue.Residual.IsEmpty;
+        int groupLength = ConvPacking.GroupLength(width, geometry, coutG, cinG);
+        bool panel = ConvPacking.UsesPointwisePanel(width, geometry, coutG), hasResidual = !epilogue.Residual.IsEmpty;
         for (int g = 0; g < groups; g++)
         {
             var plane = new ConvPlane
@@ -112,7 +116,10 @@ public static class Conv2d
                 ResidualPixelStride = epilogue.ResidualPixelStride,
                 Activation = epilogue.Activation,
             };
-            ConvCore.Run(width, ref plane, rowStart, rowEnd);
+            if (panel)
+                PointwiseCore.Run(width, ref plane); // a pointwise call is one flat row (Pointwise.RunFlat)
+            else
+                ConvCore.Run(width, ref plane, rowStart, rowEnd);
         }
     }
 }

@@ -44,7 +44,8 @@ internal ref struct ConvPlane
 }
 
 /// <summary>
-/// The dense convolution engine behind <see cref="Conv2d"/>, <see cref="Pointwise"/> and <see cref="Deconv4x4Stride2"/>:
+/// The dense convolution engine behind <see cref="Conv2d"/>, <see cref="Deconv4x4Stride2"/> and the <see cref="Pointwise"/>
+/// groups whose outputs fill less than one vector (the others run <see cref="PointwiseCore"/>):
 /// per output row and block of NR output channels, tiles of MR pixels accumulate in registers over taps × input
 /// channels (broadcast an input scalar, multiply-add a packed weight vector), starting from the bias; the
 /// residual and activation are applied at the store (from memory, after the hot loop). Tiles of pixels whose

@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 
 namespace NanoPose.Kernels.Convolution;
@@ -26,15 +27,36 @@ internal static class ConvPacking
         return VectorsPerBlock(lanes, groupOutChannels) * lanes;
     }
 
-    /// <summary>Floats of one group's packed weights.</summary>
+    /// <summary>
+    /// Whether a group is packed as the <c>[Cin][Cout]</c> panel <see cref="PointwiseCore"/> runs (a 1×1 GEMM whose
+    /// outputs fill at least one vector) instead of in blocks.
+    /// </summary>
+    public static bool UsesPointwisePanel(VectorWidth width, ConvGeometry geometry, int groupOutChannels) =>
+        geometry.IsPointwise && PointwiseCore.Handles(width, groupOutChannels);
+
+    /// <summary>Floats of one group's packed weights for <paramref name="geometry"/>.</summary>
+    public static int GroupLength(VectorWidth width, ConvGeometry geometry, int groupOutChannels, int groupInChannels) =>
+        UsesPointwisePanel(width, geometry, groupOutChannels)
+            ? groupOutChannels * groupInChannels
+            : GroupLength(width, groupOutChannels, groupInChannels, geometry.KernelHeight * geometry.KernelWidth);
+
+    /// <summary>Floats of one group's packed weights in blocks.</summary>
     public static int GroupLength(VectorWidth width, int groupOutChannels, int groupInChannels, int taps)
     {
         int nr = BlockChannels(width, groupOutChannels);
         return ConvArguments.CeilDiv(groupOutChannels, nr) * taps * groupInChannels * nr;
     }
 
+    /// <summary>One group of PyTorch 1×1 weights <c>[Cout][Cin]</c> transposed to the panel <c>[Cin][Cout]</c>.</summary>
+    public static void PackPointwisePanel(ReadOnlySpan<float> source, int groupOutChannels, int groupInChannels, Span<float> packed)
+    {
+        for (int i = 0; i < groupInChannels; i++)
+            for (int o = 0; o < groupOutChannels; o++)
+                packed[i * groupOutChannels + o] = source[o * groupInChannels + i];
+    }
+
     /// <summary>
-    /// Packs one group. Source element (o, i, ty, tx) is at
+    /// Packs one group in blocks. Source element (o, i, ty, tx) is at
     /// <c>o·outStride + i·inStride + tapOrigin + ty·tapRowStride + tx·tapColumnStride</c>, which covers both the
     /// Conv2d layout and the flipped taps of one transposed-conv parity class.
     /// </summary>

@@ -5,7 +5,8 @@ namespace NanoPose.Kernels.Convolution;
 
 /// <summary>
 /// 1×1 convolution as a GEMM over pixels: out[P, Cout] = in[P, Cin] · W + epilogue, the most common op of both
-/// networks. Weights are packed with <see cref="Conv2d.PackWeights"/> and <see cref="ConvGeometry.Pointwise"/>.
+/// networks. Weights are packed with <see cref="Conv2d.PackWeights"/> and <see cref="ConvGeometry.Pointwise"/>
+/// (a <c>[Cin][Cout]</c> panel run by <see cref="PointwiseCore"/> when a group's outputs fill a vector).
 /// Works on any pixel range, so threads can split even an 8×6 map evenly.
 /// </summary>
 public static class Pointwise

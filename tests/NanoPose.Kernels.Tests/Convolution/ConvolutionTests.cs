@@ -145,6 +145,10 @@ public class ConvolutionTests
         new ConvCase(8, 6, 160, 160, ConvGeometry.Pointwise(), Activation.ReLU).Check(width);
         new ConvCase(64, 48, 20, 20, ConvGeometry.Pointwise(), Activation.ReLU, InputExtra: 20, OutputExtra: 20).Check(width);
         new ConvCase(24, 24, 24, 144, ConvGeometry.Pointwise(), Activation.SiLU).Check(width);
+        // Lite-HRNet 40→40 on channel halves with a residual; EfficientHRNet H0 expand 16→96 and project 96→24.
+        new ConvCase(16, 12, 40, 40, ConvGeometry.Pointwise(), Activation.ReLU, Residual: true, InputExtra: 40, OutputExtra: 40, ResidualExtra: 40).Check(width);
+        new ConvCase(12, 12, 16, 96, ConvGeometry.Pointwise(), Activation.SiLU).Check(width);
+        new ConvCase(12, 12, 96, 24, ConvGeometry.Pointwise(), Bias: true).Check(width);
         // Heads: 1×1 40→17 with bias; deconv (32+34)→32 at 12×10 instead of 128×128.
         new ConvCase(16, 12, 40, 17, ConvGeometry.Pointwise()).Check(width);
         ConvCase.Deconv(12, 10, 32 + 34, 32, Activation.ReLU, bias: true).Check(width);

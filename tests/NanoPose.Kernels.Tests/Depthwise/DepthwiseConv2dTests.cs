@@ -282,6 +282,19 @@ public class DepthwiseConv2dTests
     }
 
     [Fact]
+    public void PreferredWidthStepsDownFromV512OnlyForChannelsNotAMultipleOf16()
+    {
+        Assert.Equal(VectorWidth.V256, DepthwiseConv2d.PreferredWidth(VectorWidth.V512, 20));
+        Assert.Equal(VectorWidth.V256, DepthwiseConv2d.PreferredWidth(VectorWidth.V512, 40));
+        Assert.Equal(VectorWidth.V512, DepthwiseConv2d.PreferredWidth(VectorWidth.V512, 32));
+        Assert.Equal(VectorWidth.V512, DepthwiseConv2d.PreferredWidth(VectorWidth.V512, 144));
+        Assert.Equal(VectorWidth.V256, DepthwiseConv2d.PreferredWidth(VectorWidth.V256, 20));
+        Assert.Equal(VectorWidth.V128, DepthwiseConv2d.PreferredWidth(VectorWidth.V128, 20));
+        Assert.Equal(VectorWidth.Scalar, DepthwiseConv2d.PreferredWidth(VectorWidth.Scalar, 20));
+        Assert.Equal("channels", Assert.Throws<ArgumentException>(() => DepthwiseConv2d.PreferredWidth(VectorWidth.V512, 0)).ParamName);
+    }
+
+    [Fact]
     public void InvalidArgumentsAreRejected()
     {
         var inputShape = new Nhwc(6, 6, 8);
