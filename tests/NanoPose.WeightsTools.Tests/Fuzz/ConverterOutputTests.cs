@@ -7,32 +7,19 @@ namespace NanoPose.WeightsTools.Tests.Fuzz;
 /// <summary>
 /// <c>nanopose-weights convert</c> writes exactly one file, the <c>-o</c> path: nothing is named after archive
 /// entries, so a checkpoint whose entries say <c>../</c> or <c>/etc/…</c> can make it write nowhere else — the
-/// reader refuses such an archive, and the converter exits with 1 without creating the output.
+/// reader refuses such an archive, and the converter exits with 2 (bad input) without creating the output.
 /// </summary>
-[Collection(nameof(ConsoleUsers))]
 public sealed class ConverterOutputTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("nanopose-convert-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    /// <summary>Runs the nanopose-weights entry point in process, its console output captured.</summary>
+    /// <summary>Runs nanopose-weights in process.</summary>
     private static (int Code, string Error) Convert(params string[] args)
     {
-        var (output, error) = (Console.Out, Console.Error);
-        var captured = new StringWriter();
-        try
-        {
-            Console.SetOut(TextWriter.Null);
-            Console.SetError(captured);
-            object? result = typeof(TorchCheckpoint).Assembly.EntryPoint!.Invoke(null, [args]);
-            return ((int)result!, captured.ToString());
-        }
-        finally
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-        }
+        var error = new StringWriter();
+        return (CommandLine.Run(args, TextWriter.Null, error), error.ToString());
     }
 
     [Theory]
@@ -55,7 +42,7 @@ public sealed class ConverterOutputTests : IDisposable
 
         var (code, error) = Convert("convert", checkpoint, "--arch", "litehrnet-18", "-o", output);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains($"zip entry '{entry}' has an unsafe path", error);
         Assert.Equal(before, Directory.GetFiles(_folder, "*", SearchOption.AllDirectories));
         Assert.False(File.Exists("/tmp/escaped.npw") && File.GetLastWriteTimeUtc("/tmp/escaped.npw") > DateTime.UtcNow.AddMinutes(-1));
@@ -68,12 +55,8 @@ public sealed class ConverterOutputTests : IDisposable
         File.WriteAllBytes(checkpoint, SyntheticCheckpoint.Zip([StoredTensor.Float32("w", "0", [1, 2, 3], 0, [3], [1])])[..60]);
         string output = Path.Combine(_folder, "out.npw");
         var (code, error) = Convert("convert", checkpoint, "--arch", "litehrnet-18", "-o", output);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith($"error: {checkpoint}: corrupt or truncated zip archive", error);
         Assert.False(File.Exists(output));
     }
 }
-
-/// <summary>Tests that redirect the process's console run one at a time.</summary>
-[CollectionDefinition(nameof(ConsoleUsers), DisableParallelization = true)]
-public sealed class ConsoleUsers;
