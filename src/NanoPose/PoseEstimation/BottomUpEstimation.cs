@@ -2,6 +2,7 @@ using NanoPose.Kernels.Simd;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Pipelines.BottomUp;
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 
 namespace NanoPose.PoseEstimation;
 
@@ -10,11 +11,13 @@ namespace NanoPose.PoseEstimation;
 /// (<see cref="InputAlignment"/>, the same affine warp and normalisation as top-down crops), run (and mirrored with the
 /// flip test), both outputs aggregated and parsed into people in image pixels. Person boxes are not used.
 /// </summary>
-internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimatorOptions options, VectorWidth width) : IPeopleEstimation
+internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimatorOptions options, VectorWidth width, WorkerPool? pool) : IPeopleEstimation
 {
     private readonly HeatmapParser _parser = new();
     // The network at the last input size: consecutive images of one size (a video, a folder of one camera) reuse it.
     private EfficientHrnetNetwork? _network;
+    private byte[] _warped = [];
+    private float[] _input = [], _mirrored = [];
 
     public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
     {
@@ -22,20 +25,21 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
         int inputWidth = alignment.Width, inputHeight = alignment.Height;
         var toInput = AffineTransform.FromCenterScale(
             new CenterScale(alignment.CenterX, alignment.CenterY, (float)alignment.ScaleX, (float)alignment.ScaleY), inputWidth, inputHeight);
-        var warped = new byte[inputWidth * inputHeight * 3];
-        AffineWarp.WarpBilinear(image, toInput, warped, inputWidth, inputHeight);
-        var input = new float[warped.Length];
-        InputNormalization.ImageNet.ToNchw(warped, inputWidth, inputHeight, input);
-
         if (_network is null || _network.InputWidth != inputWidth || _network.InputHeight != inputHeight)
-            _network = new EfficientHrnetNetwork(model, inputHeight, inputWidth);
+        {
+            _network = new EfficientHrnetNetwork(model, inputHeight, inputWidth, pool);
+            _warped = new byte[inputWidth * inputHeight * 3];
+            (_input, _mirrored) = (new float[_warped.Length], new float[_warped.Length]);
+        }
+        var input = _input;
+        AffineWarp.WarpBilinear(image, toInput, _warped, inputWidth, inputHeight);
+        InputNormalization.ImageNet.ToNchw(_warped, inputWidth, inputHeight, input);
         var outputs = Outputs(_network.Forward(input));
         BottomUpOutputs? flipped = null;
         if (options.FlipTest)
         {
-            var mirrored = new float[input.Length];
-            FlipTest.FlipHorizontally(input, 3, inputHeight, inputWidth, mirrored);
-            flipped = Outputs(_network.Forward(mirrored));
+            FlipTest.FlipHorizontally(input, 3, inputHeight, inputWidth, _mirrored);
+            flipped = Outputs(_network.Forward(_mirrored));
         }
 
         var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width);

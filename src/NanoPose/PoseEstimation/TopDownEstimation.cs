@@ -1,12 +1,13 @@
 using NanoPose.Models;
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 
 namespace NanoPose.PoseEstimation;
 
 /// <summary>Top-down models: <see cref="TopDownPipeline"/> on the given boxes, or on the whole image as one box.</summary>
-internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options) : IPeopleEstimation
+internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options, WorkerPool? pool) : IPeopleEstimation
 {
-    private readonly TopDownPipeline _pipeline = new(network, new TopDownOptions { FlipTest = options.FlipTest, Decoding = options.Decoding });
+    private readonly TopDownPipeline _pipeline = new(network, new TopDownOptions { FlipTest = options.FlipTest, Decoding = options.Decoding }, pool);
 
     public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
     {
