@@ -39,7 +39,9 @@ internal sealed class HeatmapNetwork
     {
         int c = features.ChannelCount;
         var concat = ops.Arena.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
-        var quarter = concat.Channels(c, _quarterPrediction.OutChannels);
+        // The slice is made once, while the arena records, and replayed with the arena's lists afterwards.
+        var slice = ops.Arena.MapList(1);
+        var quarter = slice[0] ??= concat.Channels(c, _quarterPrediction.OutChannels);
         ops.Conv(_quarterPrediction, features, quarter);
         ops.CopyChannelsInto(features, concat, 0);
         var x = ops.Arena.Allocate(_deconv.OutputShape(concat.Shape));
