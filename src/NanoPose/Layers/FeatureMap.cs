@@ -69,13 +69,21 @@ public sealed class FeatureMap
     /// <summary>This map in NCHW order (for .npy output and comparison with PyTorch).</summary>
     public float[] ToNchw()
     {
+        var result = new float[Height * Width * ChannelCount];
+        CopyToNchw(result);
+        return result;
+    }
+
+    /// <summary>Writes this map in NCHW order into <paramref name="nchw"/> (C × H × W floats).</summary>
+    public void CopyToNchw(Span<float> nchw)
+    {
         int plane = Height * Width;
-        var result = new float[plane * ChannelCount];
+        if (nchw.Length != plane * ChannelCount)
+            throw new ArgumentException($"expected {ChannelCount}×{Height}×{Width} = {plane * ChannelCount} values, found {nchw.Length}", nameof(nchw));
         var span = Span;
         for (int c = 0; c < ChannelCount; c++)
             for (int p = 0; p < plane; p++)
-                result[c * plane + p] = span[p * Shape.PixelStride + c];
-        return result;
+                nchw[c * plane + p] = span[p * Shape.PixelStride + c];
     }
 }
 

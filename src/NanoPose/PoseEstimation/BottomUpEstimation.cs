@@ -18,6 +18,9 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
     private EfficientHrnetNetwork? _network;
     private byte[] _warped = [];
     private float[] _input = [], _mirrored = [];
+    // The outputs copied to NCHW ([run][output]: the image, then its mirror) and the aggregation's arrays, kept for the next image.
+    private readonly float[][][] _outputCopies = [[[], []], [[], []]];
+    private readonly AggregationBuffers _aggregation = new();
 
     public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
     {
@@ -34,21 +37,28 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
         var input = _input;
         AffineWarp.WarpBilinear(image, toInput, _warped, inputWidth, inputHeight);
         InputNormalization.ImageNet.ToNchw(_warped, inputWidth, inputHeight, input);
-        var outputs = Outputs(_network.Forward(input));
+        var outputs = Outputs(_network.Forward(input), _outputCopies[0]);
         BottomUpOutputs? flipped = null;
         if (options.FlipTest)
         {
             FlipTest.FlipHorizontally(input, 3, inputHeight, inputWidth, _mirrored);
-            flipped = Outputs(_network.Forward(_mirrored));
+            flipped = Outputs(_network.Forward(_mirrored), _outputCopies[1]);
         }
 
-        var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width);
+        var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width, _aggregation);
         return [.. _parser.Parse(maps, alignment).Select(p => new EstimatedPerson(p.Keypoints, p.Score, null))];
     }
 
-    /// <summary>The two NHWC outputs copied out as NCHW maps (the network overwrites its outputs on the next run).</summary>
-    private static BottomUpOutputs Outputs(IReadOnlyList<Layers.FeatureMap> maps) =>
-        new(ToChannelMaps(maps[0]), ToChannelMaps(maps[1]));
+    /// <summary>The two NHWC outputs copied out as NCHW maps into <paramref name="copies"/> (the network overwrites its
+    /// outputs on the next run).</summary>
+    private static BottomUpOutputs Outputs(IReadOnlyList<Layers.FeatureMap> maps, float[][] copies) =>
+        new(ToChannelMaps(maps[0], ref copies[0]), ToChannelMaps(maps[1], ref copies[1]));
 
-    private static ChannelMaps ToChannelMaps(Layers.FeatureMap map) => new(map.ToNchw(), map.ChannelCount, map.Height, map.Width);
+    private static ChannelMaps ToChannelMaps(Layers.FeatureMap map, ref float[] copy)
+    {
+        int length = map.ChannelCount * map.Height * map.Width;
+        if (copy.Length != length) copy = GC.AllocateUninitializedArray<float>(length);
+        map.CopyToNchw(copy);
+        return new(copy, map.ChannelCount, map.Height, map.Width);
+    }
 }
