@@ -25,6 +25,9 @@ internal sealed class ActivationArena
     /// <summary>Floats of the planned buffer (0 before planning).</summary>
     public long BufferFloats { get; private set; }
 
+    /// <summary>The most floats alive at one step: no plan can use less (0 before planning).</summary>
+    public long PeakLiveFloats { get; private set; }
+
     /// <summary>Floats the tensors would take with a buffer each (what planning saves).</summary>
     public long UnplannedFloats => _maps.Sum(m => (long)m.Storage.Length);
 
@@ -91,7 +94,8 @@ internal sealed class ActivationArena
     public void Plan()
     {
         if (IsPlanned) throw new InvalidOperationException("the arena is already planned");
-        var tensors = _maps.Select(m => m.Storage).Distinct()
+        // A tensor no operation uses gets no memory (reading it would throw rather than see another tensor's values).
+        var tensors = _maps.Select(m => m.Storage).Distinct().Where(t => t.FirstUse >= 0)
             .OrderByDescending(t => t.Length).ThenBy(t => t.FirstUse).ToArray();
         var placed = new List<(long Start, long End, TensorStorage Tensor)>();
         var offsets = new Dictionary<TensorStorage, long>();
@@ -113,11 +117,13 @@ internal sealed class ActivationArena
             total = Math.Max(total, offset + size);
         }
         if (total > Array.MaxLength) throw new InvalidOperationException($"activation plan needs {total} floats, more than one array holds");
+        PeakLiveFloats = tensors.Length == 0 ? 0 : tensors.Select(t => t.FirstUse)
+            .Distinct().Max(step => tensors.Where(t => t.FirstUse <= step && step <= t.LastUse).Sum(t => (long)t.Length));
         var buffer = GC.AllocateUninitializedArray<float>((int)total);
         foreach (var (tensor, offset) in offsets) (tensor.Buffer, tensor.Offset) = (buffer, (int)offset);
         (IsPlanned, BufferFloats, _next, _nextList) = (true, total, 0, 0);
     }
 
-    /// <summary>Lifetimes [first, last] that share a step; a tensor never used lives at step −1.</summary>
+    /// <summary>Lifetimes [first, last] that share a step.</summary>
     private static bool Overlap(TensorStorage a, TensorStorage b) => a.FirstUse <= b.LastUse && b.FirstUse <= a.LastUse;
 }

@@ -104,19 +104,21 @@ public class ExecutionTests
         var output = TestContext.Current.TestOutputHelper;
         foreach (var (name, height, width) in new[] { ("litehrnet-18", 256, 192), ("litehrnet-30", 256, 192), ("efficienthrnet-h-4", 384, 384), ("efficienthrnet-h0", 512, 512) })
         {
-            long planned, unplanned;
+            long planned, unplanned, peak;
             if (name.StartsWith(EfficientHrnetConfig.Family, StringComparison.Ordinal))
             {
                 var network = new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(name), new ZeroWeights(), VectorWidth.Scalar), height, width);
-                (planned, unplanned) = (network.BufferFloats, network.UnplannedBufferFloats);
+                (planned, unplanned, peak) = (network.BufferFloats, network.UnplannedBufferFloats, network.PeakLiveFloats);
             }
             else
             {
                 var network = LiteHrnetNetwork.Build(LiteHrnetConfig.Known[name], new ZeroWeights(), VectorWidth.Scalar, height, width);
-                (planned, unplanned) = (network.BufferFloats, network.UnplannedBufferFloats);
+                (planned, unplanned, peak) = (network.BufferFloats, network.UnplannedBufferFloats, network.PeakLiveFloats);
             }
-            output?.WriteLine($"{name} {height}×{width}: {planned:N0} floats planned ({planned * 4 / 1e6:F1} MB), {unplanned:N0} with a buffer per tensor ({unplanned * 4 / 1e6:F1} MB)");
+            output?.WriteLine($"{name} {height}×{width}: {planned:N0} floats planned ({planned * 4 / 1e6:F1} MB), peak live {peak:N0}, {unplanned:N0} with a buffer per tensor ({unplanned * 4 / 1e6:F1} MB)");
             Assert.True(planned * 4 < unplanned, $"{name}: planned {planned} floats, a buffer per tensor {unplanned}");
+            // Peak live floats bound every plan from below; greedy by size should stay close to it.
+            Assert.InRange(planned, peak, peak + peak / 10);
         }
     }
 

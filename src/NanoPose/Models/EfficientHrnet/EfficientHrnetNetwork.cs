@@ -43,6 +43,9 @@ public sealed class EfficientHrnetNetwork : IPoseNetwork
     /// <summary>Floats the activations would take with a buffer each.</summary>
     public long UnplannedBufferFloats => _plan.Ops.Arena.UnplannedFloats;
 
+    /// <summary>The most activation floats alive at one point of a run: the least any plan can use.</summary>
+    public long PeakLiveFloats => _plan.Ops.Arena.PeakLiveFloats;
+
     public EfficientHrnetModel Model { get; }
     public ModelArchitecture Architecture => Model.Config.ToArchitecture();
     public int InputChannels => 3;

@@ -29,17 +29,15 @@ internal sealed class FuseLayers
     }
 
     /// <summary>F_ij for j &lt; i; the last 1×1 adds <c>residual</c> in its epilogue.</summary>
-    private sealed class Downsample((ConvLayer Depthwise, FeatureMap DepthwiseOut, ConvLayer Pointwise, FeatureMap Out)[] steps)
+    private sealed class Downsample((ConvLayer Depthwise, FeatureMap DepthwiseOut, ConvLayer Pointwise, FeatureMap? Out)[] steps)
     {
         public void Run(Executor ops, FeatureMap x, FeatureMap output, FeatureMap? residual)
         {
-            for (int t = 0; t < steps.Length; t++)
+            foreach (var step in steps)
             {
-                var step = steps[t];
                 ops.Conv(step.Depthwise, x, step.DepthwiseOut);
-                if (t == steps.Length - 1) ops.Conv(step.Pointwise, step.DepthwiseOut, output, residual);
-                else ops.Conv(step.Pointwise, step.DepthwiseOut, step.Out);
-                x = step.Out;
+                if (step.Out is null) ops.Conv(step.Pointwise, step.DepthwiseOut, output, residual);
+                else ops.Conv(step.Pointwise, step.DepthwiseOut, x = step.Out);
             }
         }
     }
@@ -87,7 +85,7 @@ internal sealed class FuseLayers
 
     private static Downsample MakeDownsample(LayerFactory f, string name, Nhwc input, int steps, int outChannels)
     {
-        var list = new (ConvLayer, FeatureMap, ConvLayer, FeatureMap)[steps];
+        var list = new (ConvLayer, FeatureMap, ConvLayer, FeatureMap?)[steps];
         for (int t = 0; t < steps; t++)
         {
             bool last = t == steps - 1;
@@ -96,7 +94,7 @@ internal sealed class FuseLayers
             var pointwise = f.SequentialConv($"{name}.{t}", 2, down, last ? outChannels : input.Channels,
                 activation: last ? Activation.None : Activation.ReLU);
             var output = pointwise.OutputShape(down);
-            list[t] = (depthwise, f.Map(down), pointwise, f.Map(output));
+            list[t] = (depthwise, f.Map(down), pointwise, last ? null : f.Map(output));   // the last step writes the caller's map
             input = output;
         }
         return new Downsample(list);

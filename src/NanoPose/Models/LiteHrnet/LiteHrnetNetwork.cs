@@ -71,8 +71,8 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
         _ops.Trace(() => RunLayers(null));
         arena.KeepAlive(_heatmaps);
         arena.Plan();
-        (ParameterCount, MultiplyAccumulates, _readmeFlops, BufferFloats, UnplannedBufferFloats) =
-            (f.Parameters, f.MultiplyAccumulates, f.ReadmeFlops, arena.BufferFloats, arena.UnplannedFloats);
+        (ParameterCount, MultiplyAccumulates, _readmeFlops, BufferFloats, UnplannedBufferFloats, PeakLiveFloats) =
+            (f.Parameters, f.MultiplyAccumulates, f.ReadmeFlops, arena.BufferFloats, arena.UnplannedFloats, arena.PeakLiveFloats);
     }
 
     /// <summary>Builds the network for the input size of <paramref name="config"/>, or the given one (sides multiples of
@@ -100,6 +100,9 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
 
     /// <summary>Floats the activations would take with a buffer each.</summary>
     public long UnplannedBufferFloats { get; }
+
+    /// <summary>The most activation floats alive at one point of a run: the least any plan can use.</summary>
+    public long PeakLiveFloats { get; }
 
     /// <summary>FLOPs as the Lite-HRNet README prints them: torchstat's count divided by 2^20 (MODELS.md A.11).</summary>
     public double ReadmeMegaFlops => _readmeFlops / (double)(1 << 20);
