@@ -124,34 +124,42 @@ public sealed class WorkerPool : IDisposable
         ((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
 
     /// <summary>
-    /// A one-waiter auto-reset event: <see cref="WaitAndReset"/> spins briefly (a dispatch follows the last one within
-    /// microseconds while a network runs), then sleeps on a monitor. Unlike ManualResetEventSlim, whose lock object is
-    /// made the first time a wait blocks, it allocates nothing after construction.
+    /// A one-waiter auto-reset event: <see cref="WaitAndReset"/> spins for up to <see cref="SpinMicroseconds"/> (while a
+    /// network runs, the next dispatch follows within microseconds, and waking a sleeping thread costs more), then sleeps
+    /// on a monitor. Unlike ManualResetEventSlim, whose lock object is made the first time a wait blocks, it allocates
+    /// nothing after construction.
     /// </summary>
     private sealed class Signal
     {
-        private const int SpinIterations = 50;
+        private const int SpinMicroseconds = 50;
+        private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
         private readonly object _lock = new();
         private volatile bool _set;
+        private int _sleeping;
 
         public void Set()
         {
-            lock (_lock)
-            {
-                _set = true;
-                Monitor.Pulse(_lock);
-            }
+            _set = true;
+            // Write, fence, read on both sides: either the waiter sees the flag, or this sees the waiter asleep and wakes it.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref _sleeping) == 0) return;
+            lock (_lock) Monitor.Pulse(_lock);
         }
 
         public void WaitAndReset()
         {
-            var spinner = new SpinWait();
-            for (int i = 0; i < SpinIterations && !_set; i++) spinner.SpinOnce(sleep1Threshold: -1);
-            lock (_lock)
+            long deadline = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+            while (!_set && System.Diagnostics.Stopwatch.GetTimestamp() < deadline) Thread.SpinWait(16);
+            if (!_set)
             {
-                while (!_set) Monitor.Wait(_lock);
-                _set = false;
+                lock (_lock)
+                {
+                    Interlocked.Exchange(ref _sleeping, 1);
+                    while (!_set) Monitor.Wait(_lock);
+                    Volatile.Write(ref _sleeping, 0);
+                }
             }
+            _set = false;
         }
     }
 }
