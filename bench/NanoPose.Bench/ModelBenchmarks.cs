@@ -5,20 +5,23 @@ using NanoPose.Layers;
 using NanoPose.Models;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
+using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 
 namespace NanoPose.Bench;
 
-/// <summary>A whole network at its standard input size, single image, one thread, with seeded random weights
-/// (speed does not depend on the values; they are scaled by fan-in so activations stay finite and normal).</summary>
+/// <summary>A whole network at its standard input size, single image, with seeded random weights (speed does not
+/// depend on the values; they are scaled by fan-in so activations stay finite and normal).</summary>
 public sealed record ModelCase(string Name, int Height, int Width) : IWorkload
 {
-    public IPoseNetwork Build()
+    /// <summary>With a <paramref name="pool"/>, the network splits its large operations over the pool's threads.</summary>
+    public IPoseNetwork Build(WorkerPool? pool = null)
     {
         var weights = new RandomWeights(seed: 1);
         var width = Isa.Best;
         return Name.StartsWith(EfficientHrnetConfig.Family, StringComparison.Ordinal)
-            ? new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(Name), weights, width), Height, Width)
-            : LiteHrnetNetwork.Build(LiteHrnetConfig.Known[Name], weights, width, Height, Width);
+            ? new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(Name), weights, width), Height, Width, pool)
+            : LiteHrnetNetwork.Build(LiteHrnetConfig.Known[Name], weights, width, Height, Width, pool);
     }
 
     private long _multiplyAccumulates;
@@ -44,6 +47,7 @@ sealed class RandomWeights(int seed) : IWeightSource
     }
 }
 
+/// <summary>Each network at its standard input on 1 and 2 threads (intra-op splits over a <see cref="WorkerPool"/>).</summary>
 public class ModelBenchmarks
 {
     public static IEnumerable<ModelCase> Cases =>
@@ -54,18 +58,54 @@ public class ModelBenchmarks
 
     [ParamsSource(nameof(Cases))] public ModelCase Model { get; set; } = null!;
 
+    [Params(1, 2)] public int Threads { get; set; }
+
     IPoseNetwork network = null!;
+    WorkerPool? pool;
     float[] image = [];
 
     [GlobalSetup]
     public void Setup()
     {
-        network = Model.Build();
+        pool = Threads > 1 ? new WorkerPool(Threads) : null;
+        network = Model.Build(pool);
         image = new float[3 * Model.Height * Model.Width];
         var random = new Random(2);
         for (int i = 0; i < image.Length; i++) image[i] = random.NextSingle() * 4 - 2;
     }
 
+    [GlobalCleanup]
+    public void Cleanup() => pool?.Dispose();
+
     [Benchmark]
     public object Forward() => network.Forward(image);
+}
+
+/// <summary>Top-down estimation of 8 people (Lite-HRNet-18, 256×192 crops) on 1 and 2 threads: with 2, the crops run
+/// two at a time on two instances of the network.</summary>
+public class TopDownBenchmarks
+{
+    [Params(1, 2)] public int Threads { get; set; }
+
+    const int ImageWidth = 640, ImageHeight = 480;
+    TopDownPipeline pipeline = null!;
+    WorkerPool? pool;
+    byte[] pixels = [];
+    PersonBox[] boxes = [];
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        pool = Threads > 1 ? new WorkerPool(Threads) : null;
+        pipeline = new TopDownPipeline(new ModelCase("litehrnet-18", 256, 192).Build(pool), new TopDownOptions(), pool);
+        pixels = new byte[ImageWidth * ImageHeight * 3];
+        new Random(3).NextBytes(pixels);
+        boxes = [.. Enumerable.Range(0, 8).Select(i => new PersonBox(20 + 70 * i, 40 + 10 * i, 90, 200, 0.9f))];
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => pool?.Dispose();
+
+    [Benchmark]
+    public int EightPeople() => pipeline.Estimate(new RgbImage(pixels, ImageWidth, ImageHeight), boxes).Count;
 }

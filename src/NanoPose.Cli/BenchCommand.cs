@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using NanoPose.Kernels.Simd;
 using NanoPose.Models;
+using NanoPose.Threading;
 
 namespace NanoPose.Cli;
 
@@ -9,6 +10,7 @@ namespace NanoPose.Cli;
 /// <c>bench</c>: times the network's forward pass (no image decoding or keypoint decoding) on a fixed random image:
 /// warm-up runs first (at least 3 and half a second), then <c>--runs</c> timed runs; prints median, 90th percentile
 /// and minimum latency, multiply-accumulates per second at the median, and the vector width the kernels use.
+/// <c>--threads N</c> splits each operation of the network over N threads.
 /// </summary>
 internal static class BenchCommand
 {
@@ -17,11 +19,13 @@ internal static class BenchCommand
 
     public static void Run(string[] args, TextWriter output)
     {
-        var options = Options.Parse(args, ["--model", "--runs", "--input"]);
+        var options = Options.Parse(args, ["--model", "--runs", "--input", "--threads"]);
         int runs = options.IntInRange("--runs", 50, 1, 1_000_000);
         var (height, width) = InputSize(options.Optional("--input"));
         var file = BuiltInModel.LoadOr(options.Optional("--model"));
-        var network = PoseNetworks.Load(file, Isa.Best, height, width);
+        int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);
+        using var pool = threads > 1 ? new WorkerPool(threads) : null;
+        var network = PoseNetworks.Load(file, Isa.Best, height, width, pool);
 
         var random = new Random(1);
         var image = new float[network.InputChannels * network.InputHeight * network.InputWidth];
@@ -43,7 +47,7 @@ internal static class BenchCommand
         var architecture = file.Architecture;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine($"model: {file.Source} ({architecture.Family} / {architecture.Variant})");
-        output.WriteLine($"input: {network.InputChannels}×{network.InputHeight}×{network.InputWidth} (C×H×W), 1 thread, kernels {Isa.Best} of {Isa.Describe()}");
+        output.WriteLine($"input: {network.InputChannels}×{network.InputHeight}×{network.InputWidth} (C×H×W), {threads} thread{(threads == 1 ? "" : "s")}, kernels {Isa.Best} of {Isa.Describe()}");
         output.WriteLine(string.Create(inv, $"runs: {runs} timed after {warmUps} warm-up, network forward pass only"));
         output.WriteLine(string.Create(inv, $"latency: median {median:F2} ms, p90 {p90:F2} ms, min {milliseconds[0]:F2} ms"));
         output.WriteLine(string.Create(inv,

@@ -4,6 +4,7 @@ using System.Globalization;
 using NanoPose.Evaluation;
 using NanoPose.ImageSharp;
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 using NanoPose.Weights;
 
 namespace NanoPose.Cli;
@@ -14,7 +15,8 @@ namespace NanoPose.Cli;
 /// order the images were named; <c>--json</c> writes a COCO results array instead and <c>--jsonl</c> the lines to a
 /// file. Top-down models use the boxes of <c>--boxes</c> for the image (none: no people), or the whole image as one
 /// box without it. An image that cannot be read or estimated is reported on the error stream and the batch goes on;
-/// the exit code is then 2. <c>--threads N</c> runs N images at once, each on its own estimator.
+/// the exit code is then 2. <c>--threads N</c> runs N images at once, each on its own estimator, or splits one
+/// image's work over N threads when there are fewer images than threads.
 /// The image id is the number a COCO file name holds (000000000785.jpg → 785), else the image's position (1, 2, ...).
 /// </summary>
 internal static class PredictCommand
@@ -33,7 +35,7 @@ internal static class PredictCommand
         if (options.Optional("--json") is not null && options.Optional("--jsonl") is not null)
             throw new UsageException("--json and --jsonl are two formats for one output: give one of them");
         var estimatorOptions = PoseCommand.From(options);
-        int threads = options.IntInRange("--threads", 1, 1, Environment.ProcessorCount * 4);
+        int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);
         float minScore = options.FloatInRange("--min-score", DefaultMinScore, 0, 1);
         string? boxPath = options.Optional("--boxes");
         var boxes = boxPath is null ? null : BoxFile.Read(boxPath);
@@ -51,7 +53,7 @@ internal static class PredictCommand
         var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
 
-        var batch = new Batch(files, model, estimatorOptions, Math.Min(threads, Math.Max(1, files.Length)), cancel, (index, estimator, decoder) =>
+        var batch = new Batch(files, model, estimatorOptions, threads, cancel, (index, estimator, decoder) =>
         {
             string path = files[index];
             long imageId = ImageId(path, index + 1, boxes is not null);
@@ -107,29 +109,47 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Runs the images on <c>workers</c> threads, each with its own estimator (an estimator is not thread-safe), and
-    /// hands the results back in input order as they become available. Cancellation stops handing out new images;
-    /// the ones already running finish.
+    /// Runs the images on <c>workers</c> threads, each with its own estimator (an estimator serves one call at a
+    /// time), and hands the results back in input order as they become available. With fewer images than threads the
+    /// spare threads go inside the estimators (<see cref="PoseEstimatorOptions.Threads"/>). The estimators are built
+    /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
+    /// new images; the ones already running finish.
     /// </summary>
-    private sealed class Batch(string[] files, NpwFile model, PoseEstimatorOptions options, int workers, CancellationToken cancel,
+    private sealed class Batch(string[] files, NpwFile model, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
     {
-        public int Workers => workers;
+        public int Workers { get; } = Math.Max(1, Math.Min(threads, files.Length));
 
         public IEnumerable<ImageResult> ResultsInOrder()
         {
             if (files.Length == 0) yield break;
+            var estimators = new List<PoseEstimator>();
+            try
+            {
+                var perEstimator = options with { Threads = Math.Max(1, threads / Workers) };
+                for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator));
+                foreach (var result in Run(estimators)) yield return result;
+            }
+            finally
+            {
+                foreach (var estimator in estimators) estimator.Dispose();
+            }
+        }
+
+        private IEnumerable<ImageResult> Run(List<PoseEstimator> estimators)
+        {
             using var finished = new BlockingCollection<(int Index, ImageResult Result)>();
-            int next = -1, running = workers;
-            var threads = Enumerable.Range(0, workers).Select(_ => new Thread(() =>
+            int next = -1, running = estimators.Count;
+            Exception? crash = null;
+            var threads = estimators.Select(estimator => new Thread(() =>
             {
                 try
                 {
-                    using var estimator = PoseEstimator.Load(model, options);
                     var decoder = new ImageFileDecoder();
                     for (int i; !cancel.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < files.Length;)
                         finished.Add((i, Process(i, estimator, decoder)));
                 }
+                catch (Exception e) { Interlocked.CompareExchange(ref crash, e, null); }   // handed to the caller below
                 finally
                 {
                     if (Interlocked.Decrement(ref running) == 0) finished.CompleteAdding();
@@ -149,6 +169,7 @@ internal static class PredictCommand
                 }
             }
             threads.ForEach(t => t.Join());
+            if (crash is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(crash);
         }
 
         private ImageResult Process(int index, PoseEstimator estimator, ImageFileDecoder decoder)

@@ -4,6 +4,7 @@ using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
 using NanoPose.Pipelines.TopDown;
 using NanoPose.PoseEstimation;
+using NanoPose.Threading;
 using NanoPose.Weights;
 
 namespace NanoPose;
@@ -21,21 +22,33 @@ namespace NanoPose;
 public sealed class PoseEstimator : IDisposable
 {
     private IPeopleEstimation? _estimation;
+    private WorkerPool? _pool;
     private byte[] _rgb = [];
 
     private PoseEstimator(NpwFile file, PoseEstimatorOptions options)
     {
         if (!Enum.IsDefined(options.Decoding)) throw new ArgumentOutOfRangeException(nameof(options), options.Decoding, "unknown heatmap decoding");
+        WorkerPool.ValidateThreads(options.Threads, nameof(options));
         Options = options;
         Architecture = file.Architecture;
         var width = Isa.Best;
-        (_estimation, IsTopDown) = file.Architecture.Family switch
+        string family = file.Architecture.Family;
+        if (family is not (LiteHrnetConfig.Family or EfficientHrnetConfig.Family))
+            throw new WeightFileException(file.Source,
+                $"architecture family '{family}' has no pose pipeline (known: {LiteHrnetConfig.Family}, {EfficientHrnetConfig.Family})");
+        _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+        try
         {
-            LiteHrnetConfig.Family => ((IPeopleEstimation)new TopDownEstimation(PoseNetworks.Load(file, width), options), true),
-            EfficientHrnetConfig.Family => (new BottomUpEstimation(EfficientHrnetModel.Load(file, width), options, width), false),
-            var family => throw new WeightFileException(file.Source,
-                $"architecture family '{family}' has no pose pipeline (known: {LiteHrnetConfig.Family}, {EfficientHrnetConfig.Family})"),
-        };
+            IsTopDown = family == LiteHrnetConfig.Family;
+            _estimation = IsTopDown
+                ? new TopDownEstimation(PoseNetworks.Load(file, width, pool: _pool), options, _pool)
+                : new BottomUpEstimation(EfficientHrnetModel.Load(file, width), options, width, _pool);
+        }
+        catch
+        {
+            _pool?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Loads a .npw file. Throws <see cref="WeightFileException"/> (naming the file) for a bad file.</summary>
@@ -100,10 +113,12 @@ public sealed class PoseEstimator : IDisposable
         return estimation.Estimate(image, boxes);
     }
 
-    /// <summary>Releases the network and its buffers; the estimator cannot be used afterwards.</summary>
+    /// <summary>Releases the network, its buffers and its worker threads; the estimator cannot be used afterwards.</summary>
     public void Dispose()
     {
         _estimation = null;
+        _pool?.Dispose();
+        _pool = null;
         _rgb = [];
     }
 

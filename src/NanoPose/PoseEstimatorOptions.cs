@@ -1,4 +1,5 @@
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 
 namespace NanoPose;
 
@@ -10,4 +11,19 @@ public sealed record PoseEstimatorOptions
 
     /// <summary>Sub-pixel keypoint decoding of top-down heatmaps; bottom-up models ignore it.</summary>
     public HeatmapDecoding Decoding { get; init; } = HeatmapDecoding.Default;
+
+    /// <summary>
+    /// Threads that run an estimate, the calling one included (1 … 64; default 1). With more than one, large network
+    /// operations are split over them, and a top-down model runs several person crops at once. Results are bit-identical
+    /// for every thread count. Out of range throws <see cref="ArgumentOutOfRangeException"/>.
+    /// </summary>
+    public int Threads
+    {
+        get;
+        init
+        {
+            WorkerPool.ValidateThreads(value, nameof(Threads));
+            field = value;
+        }
+    } = 1;
 }

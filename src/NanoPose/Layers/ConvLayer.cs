@@ -29,7 +29,8 @@ public sealed class ConvLayer
         Activation = activation;
         IsDepthwise = geometry.Groups > 1 && geometry.Groups == InChannels && geometry.Groups == OutChannels
             && geometry.KernelHeight == geometry.KernelWidth && geometry.StrideY == geometry.StrideX;
-        _width = width;
+        // Depthwise channels that do not fill 512-bit vectors run faster 256 bits wide (kernels/KERNELS.md).
+        _width = IsDepthwise ? DepthwiseConv2d.PreferredWidth(width, OutChannels) : width;
         _bias = weights.Bias;
         if (IsDepthwise)
         {
@@ -63,8 +64,18 @@ public sealed class ConvLayer
         return (long)output.Pixels * OutChannels * (InChannels / Geometry.Groups) * Geometry.KernelHeight * Geometry.KernelWidth;
     }
 
+    /// <summary>Whether the pointwise GEMM runs this layer, split by output pixels rather than rows.</summary>
+    private bool SplitsByPixel => _width != VectorWidth.Scalar && Geometry.IsPointwise && Geometry.Groups == 1;
+
+    /// <summary>The units a run can be split into: output pixels for a 1×1 GEMM, output rows otherwise.</summary>
+    public int SplitUnits(Nhwc output) => SplitsByPixel ? output.Pixels : output.Height;
+
     /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
-    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual = null)
+    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual = null) => Run(input, output, residual, 0, 1);
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> equal contiguous ranges of the
+    /// <see cref="SplitUnits"/>: every output value is computed exactly as by a whole run.</summary>
+    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual, int part, int parts)
     {
         if (input.ChannelCount != InChannels)
             throw new ArgumentException($"{Name}: input has {input.ChannelCount} channels, the layer takes {InChannels}");
@@ -75,9 +86,12 @@ public sealed class ConvLayer
             Residual = residual is null ? default : residual.Span,
             ResidualPixelStride = residual?.Shape.PixelStride ?? 0,
         };
+        var (start, end) = Threading.WorkerPool.Range(SplitUnits(output.Shape), part, parts);
         if (IsDepthwise)
-            DepthwiseConv2d.Run(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue);
+            DepthwiseConv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
+        else if (SplitsByPixel)
+            Pointwise.RunPixels(_width, input.Span, input.Shape, _packed, output.Span, output.Shape, epilogue, start, end);
         else
-            Conv2d.Run(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue);
+            Conv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
     }
 }

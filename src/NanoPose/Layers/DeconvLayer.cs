@@ -33,10 +33,14 @@ public sealed class DeconvLayer
 
     public long MultiplyAccumulates(Nhwc input) => (long)input.Pixels * InChannels * OutChannels * 16;
 
-    public void Run(FeatureMap input, FeatureMap output)
+    public void Run(FeatureMap input, FeatureMap output) => Run(input, output, 0, 1);
+
+    /// <summary>Output rows of part <paramref name="part"/> of <paramref name="parts"/> equal contiguous ranges.</summary>
+    public void Run(FeatureMap input, FeatureMap output, int part, int parts)
     {
         if (input.ChannelCount != InChannels)
             throw new ArgumentException($"{Name}: input has {input.ChannelCount} channels, the layer takes {InChannels}");
-        Deconv4x4Stride2.Run(_width, input.Span, input.Shape, _packed, output.Span, output.Shape, Epilogue.With(_bias, Activation));
+        var (start, end) = Threading.WorkerPool.Range(output.Height, part, parts);
+        Deconv4x4Stride2.RunRows(_width, input.Span, input.Shape, _packed, output.Span, output.Shape, Epilogue.With(_bias, Activation), start, end);
     }
 }

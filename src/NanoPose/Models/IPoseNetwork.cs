@@ -4,8 +4,8 @@ using NanoPose.Weights;
 namespace NanoPose.Models;
 
 /// <summary>
-/// A network built for one input size, its weights packed and every activation buffer allocated: running it again
-/// allocates nothing large. Outputs are NHWC maps owned by the network and overwritten by the next run.
+/// A network built for one input size, its weights packed and its activation memory planned: running it allocates
+/// nothing. Outputs are NHWC maps owned by the network and overwritten by the next run.
 /// </summary>
 public interface IPoseNetwork
 {
@@ -22,6 +22,13 @@ public interface IPoseNetwork
 
     /// <summary>Multiply-accumulates of the convolutions at this input size.</summary>
     long MultiplyAccumulates { get; }
+
+    /// <summary>Floats of the activation memory, planned by tensor liveness.</summary>
+    long BufferFloats { get; }
+
+    /// <summary>Another instance of this network that shares its packed weights but has its own activation memory and
+    /// runs on one thread, so that the two can run different images at the same time.</summary>
+    IPoseNetwork Replicate();
 
     /// <summary>Family-specific figures for <c>nanopose info</c> (label, value), e.g. FLOPs in a paper's convention.</summary>
     IReadOnlyList<(string Label, string Value)> Figures { get; }

@@ -1,5 +1,6 @@
 using NanoPose.Models;
 using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
 
 namespace NanoPose.PoseEstimation;
 
@@ -10,7 +11,7 @@ namespace NanoPose.PoseEstimation;
 /// tall; the second crop fills the input with them (on coco-mini's 000000000785.jpg it halves the distance from
 /// ground truth of the shoulders and hips).
 /// </summary>
-internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options) : IPeopleEstimation
+internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options, WorkerPool? pool) : IPeopleEstimation
 {
     /// <summary>Joints at least this confident place the second pass's box; fewer than <see cref="MinJoints"/> of them
     /// and the first pass stands.</summary>
@@ -21,7 +22,7 @@ internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptio
     /// centres, and the head's top and the feet lie beyond them. The crop adds mmpose's 1.25 padding on top.</summary>
     private const double Margin = 0.1;
 
-    private readonly TopDownPipeline _pipeline = new(network, new TopDownOptions { FlipTest = options.FlipTest, Decoding = options.Decoding });
+    private readonly TopDownPipeline _pipeline = new(network, new TopDownOptions { FlipTest = options.FlipTest, Decoding = options.Decoding }, pool);
 
     public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
     {

@@ -161,4 +161,68 @@ public class PoseEstimatorTests
             });
         }
     }
+
+    private static readonly Lazy<byte[]> EfficientHrnetH4 = new(() =>
+        ModelConversion.Convert(TorchCheckpoint.Load(SharedData.File("golden/efficienthrnet/efficienthrnet_H-4.pth")), "efficienthrnet-h-4"));
+
+    /// <summary>The people of <paramref name="estimator"/> on the test image, and the bytes one more estimate allocates
+    /// on the calling thread once warm (result objects; the networks allocate nothing).</summary>
+    private static (IReadOnlyList<EstimatedPerson> People, long Bytes) EstimateTwice(PoseEstimator estimator, PersonBox[]? boxes)
+    {
+        var pixels = Image(3 * Width);
+        var people = estimator.Estimate(pixels, Width, Height, 3 * Width, PixelFormat.Rgb24, boxes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        estimator.Estimate(pixels, Width, Height, 3 * Width, PixelFormat.Rgb24, boxes);
+        return (people, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    private static void AssertSamePeople(IReadOnlyList<EstimatedPerson> expected, IReadOnlyList<EstimatedPerson> actual, string what)
+    {
+        Assert.True(expected.Count == actual.Count, $"{what}: {actual.Count} people, expected {expected.Count}");
+        for (int p = 0; p < expected.Count; p++)
+        {
+            Assert.True(expected[p].Keypoints.SequenceEqual(actual[p].Keypoints), $"{what}: person {p} has other keypoints");
+            Assert.Equal(expected[p].Score, actual[p].Score);
+        }
+    }
+
+    [Fact]
+    public void TopDownPeopleAreIdenticalForEveryThreadCount()
+    {
+        PersonBox[] boxes = [new(20, 5, 50, 70, 0.9f), new(0, 0, Width, Height, 0.8f), new(40, 10, 30, 40, 0.7f)];
+        // Software vectors (DOTNET_EnableHWIntrinsic=0) are ~20× slower: the flip test and 3 threads only with hardware vectors.
+        bool hardware = Vector128.IsHardwareAccelerated;
+        var options = new PoseEstimatorOptions { FlipTest = hardware };
+        using var single = LoadTinyPose(options);
+        var (expected, bytes) = EstimateTwice(single, boxes);
+        TestContext.Current.TestOutputHelper?.WriteLine($"top-down, 3 boxes, flip test {options.FlipTest}, 1 thread: {bytes:N0} bytes allocated per estimate");
+        Assert.True(bytes < 16_384, $"an estimate of 3 people allocated {bytes} bytes");
+        foreach (int threads in hardware ? new[] { 2, 3 } : [2])
+        {
+            // 3 boxes on 2 threads: a wave of two crops, then one crop alone (which splits its operations instead).
+            using var estimator = LoadTinyPose(options with { Threads = threads });
+            AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes), $"{threads} threads");
+        }
+    }
+
+    [Fact]
+    public void BottomUpPeopleAreIdenticalForEveryThreadCount()
+    {
+        using var single = PoseEstimator.Load(EfficientHrnetH4.Value);
+        var (expected, bytes) = EstimateTwice(single, null);
+        TestContext.Current.TestOutputHelper?.WriteLine($"bottom-up H−4, {expected.Count} people, 1 thread: {bytes:N0} bytes allocated per estimate");
+        // Before the aggregation kept its arrays, an estimate here allocated 46 MB.
+        Assert.True(bytes < 1_000_000, $"an estimate of {expected.Count} people allocated {bytes} bytes");
+        if (!Vector128.IsHardwareAccelerated) return;   // ~20× slower with software vectors; ExecutionTests cover the threads there
+        using var estimator = PoseEstimator.Load(EfficientHrnetH4.Value, new PoseEstimatorOptions { Threads = 2 });
+        AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24), "2 threads");
+    }
+
+    [Fact]
+    public void AnOutOfRangeThreadCountIsRefusedNamingTheOption()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new PoseEstimatorOptions { Threads = 0 });
+        Assert.Equal("Threads", error.ParamName);
+        Assert.Equal(1, new PoseEstimatorOptions().Threads);
+    }
 }

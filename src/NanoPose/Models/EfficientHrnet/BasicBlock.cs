@@ -11,12 +11,12 @@ internal sealed class BasicBlock(LayerFactory layers, string prefix, int channel
 
     public long MultiplyAccumulates(Nhwc input) => _conv1.MultiplyAccumulates(input) + _conv2.MultiplyAccumulates(input);
 
-    public FeatureMap Run(FeatureMap input, ActivationArena arena)
+    public FeatureMap Run(FeatureMap input, Executor ops)
     {
-        var hidden = arena.Allocate(input.Shape);
-        _conv1.Run(input, hidden);
-        var output = arena.Allocate(hidden.Shape);
-        _conv2.Run(hidden, output, residual: input);
+        var hidden = ops.Arena.Allocate(input.Shape);
+        ops.Conv(_conv1, input, hidden);
+        var output = ops.Arena.Allocate(hidden.Shape);
+        ops.Conv(_conv2, hidden, output, residual: input);
         return output;
     }
 }

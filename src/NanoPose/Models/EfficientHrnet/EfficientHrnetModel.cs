@@ -1,6 +1,7 @@
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
+using NanoPose.Threading;
 using NanoPose.Weights;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -17,13 +18,14 @@ public sealed class EfficientHrnetModel
     private readonly ConvLayer[][] _transitions;   // before stages 2, 3, 4: one per branch
     private readonly HrnetModule[][] _stages;      // stages 2, 3, 4
     private readonly HeatmapNetwork _head;
-    private readonly ActivationArena _arena = new();
+    private readonly VectorWidth _width;
+    private EfficientHrnetPlan? _plan;   // for Run(image): the executor planned for the last input size
 
     public EfficientHrnetModel(EfficientHrnetConfig config, IWeightSource weights, VectorWidth width)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        Config = config;
+        (Config, _width) = (config, width);
         var layers = new LayerFactory(weights, width);
         _backbone = new EfficientNetBackbone(layers, config);
         var c = config.BranchChannels;
@@ -56,34 +58,58 @@ public sealed class EfficientHrnetModel
     public IReadOnlyList<ConvRequest> Requests { get; }
 
     /// <summary>
-    /// Runs the network. The outputs and taps live in the model's activation buffers: the next run overwrites them,
-    /// and a model runs one image at a time. <paramref name="tap"/>, if given, sees the intermediate features as they are produced:
-    /// <c>backbone_tap0..3</c> and <c>stage{2,3,4}_branch{b}</c> (the names of the golden arrays).
+    /// Runs the network on one thread. The outputs live in activation memory planned for this input size (planned again
+    /// when the size changes): the next run overwrites them, and a model runs one image at a time. <paramref name="tap"/>,
+    /// if given, sees the intermediate features as they are produced: <c>backbone_tap0..3</c> and
+    /// <c>stage{2,3,4}_branch{b}</c> (the names of the golden arrays); a tapped map is valid only during the call.
     /// </summary>
     public EfficientHrnetOutputs Run(FeatureMap image, Action<string, FeatureMap>? tap = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         RequireInput(image.Shape);
-        _arena.Rewind();
-        var taps = _backbone.Run(image, _arena);
-        for (int t = 0; t < taps.Length; t++) tap?.Invoke($"backbone_tap{t}", taps[t]);
+        if (_plan is null || _plan.Input != image.Shape) _plan = Plan(image.Shape, pool: null);
+        var (quarter, half) = Run(image, _plan.Ops, tap);
+        return new EfficientHrnetOutputs(quarter, half);
+    }
+
+    /// <summary>An executor for <paramref name="input"/>-sized images whose activation memory is planned by a traced run.</summary>
+    internal EfficientHrnetPlan Plan(Nhwc input, WorkerPool? pool)
+    {
+        RequireInput(input);
+        var ops = new Executor(_width, new ActivationArena(), pool);
+        FeatureMap? quarter = null, half = null;
+        ops.Trace(() => (quarter, half) = Run(new FeatureMap(new TensorStorage(null, 0), 0, input), ops, null));
+        ops.Arena.KeepAlive(quarter!);
+        ops.Arena.KeepAlive(half!);
+        ops.Arena.Plan();
+        return new EfficientHrnetPlan(input, ops);
+    }
+
+    /// <summary>One run with <paramref name="ops"/>, which must have been planned for this input size by <see cref="Plan"/>.</summary>
+    internal (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap image, Executor ops, Action<string, FeatureMap>? tap)
+    {
+        ops.Arena.Rewind();
+        var taps = _backbone.Run(image, ops);
+        if (tap is not null)
+            for (int t = 0; t < taps.Length; t++) tap($"backbone_tap{t}", taps[t]);
 
         FeatureMap[] x = [];
         for (int s = 0; s < 3; s++)
         {
             var previous = x;
-            x = [.. _transitions[s].Select((conv, k) =>
+            x = ops.Arena.MapList(_transitions[s].Length);
+            for (int k = 0; k < x.Length; k++)
             {
+                var conv = _transitions[s][k];
                 var source = TransitionInput(s, k, taps, previous);
-                var output = _arena.Allocate(conv.OutputShape(source.Shape));
-                conv.Run(source, output);
-                return output;
-            })];
-            foreach (var module in _stages[s]) x = module.Run(x, _arena);
-            for (int b = 0; b < x.Length; b++) tap?.Invoke($"stage{s + 2}_branch{b}", x[b]);
+                x[k] = ops.Arena.Allocate(conv.OutputShape(source.Shape));
+                ops.Conv(conv, source, x[k]);
+            }
+            foreach (var module in _stages[s]) x = module.Run(x, ops);
+            if (tap is not null)
+                for (int b = 0; b < x.Length; b++) tap($"stage{s + 2}_branch{b}", x[b]);
         }
-        var (quarter, half) = _head.Run(x[0], _arena);
-        return new EfficientHrnetOutputs(quarter, half);
+        return _head.Run(x[0], ops);
     }
 
     /// <summary>Learnable parameters as PyTorch counts them: conv weights and biases, BatchNorm weight and bias.</summary>
@@ -143,3 +169,6 @@ public sealed class EfficientHrnetModel
 
 /// <summary>The two predictions: 17 heatmaps then 17 tags at R/4, and the heatmaps (17, or 34 with tags) at R/2.</summary>
 public sealed record EfficientHrnetOutputs(FeatureMap HeatmapsAndTags, FeatureMap Heatmaps);
+
+/// <summary>An executor whose activation arena is planned for one input shape.</summary>
+internal sealed record EfficientHrnetPlan(Nhwc Input, Executor Ops);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
+using NanoPose.Threading;
 using NanoPose.Weights;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -12,22 +13,38 @@ namespace NanoPose.Models.EfficientHrnet;
 public sealed class EfficientHrnetNetwork : IPoseNetwork
 {
     private readonly FeatureMap _image;
+    private readonly EfficientHrnetPlan _plan;
+    private readonly FeatureMap[] _outputs = new FeatureMap[2];
 
-    public EfficientHrnetNetwork(EfficientHrnetModel model, int inputHeight, int inputWidth)
+    /// <summary>The network at one input size; with a <paramref name="pool"/>, large operations are split over its threads.</summary>
+    public EfficientHrnetNetwork(EfficientHrnetModel model, int inputHeight, int inputWidth, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         (Model, InputHeight, InputWidth) = (model, inputHeight, inputWidth);
         MultiplyAccumulates = model.MultiplyAccumulates(inputHeight, inputWidth);   // also checks the size
         _image = FeatureMap.Allocate(inputHeight, inputWidth, InputChannels);
+        _plan = model.Plan(_image.Shape, pool);
     }
 
     /// <summary>Input size null: the model's native size, 512 + 32φ.</summary>
-    public static EfficientHrnetNetwork Load(NpwFile file, VectorWidth width, int? inputHeight = null, int? inputWidth = null)
+    public static EfficientHrnetNetwork Load(NpwFile file, VectorWidth width, int? inputHeight = null, int? inputWidth = null, WorkerPool? pool = null)
     {
         var model = EfficientHrnetModel.Load(file, width);
         int side = model.Config.NativeInputSize;
-        return new EfficientHrnetNetwork(model, inputHeight ?? side, inputWidth ?? side);
+        return new EfficientHrnetNetwork(model, inputHeight ?? side, inputWidth ?? side, pool);
     }
+
+    /// <inheritdoc/>
+    public IPoseNetwork Replicate() => new EfficientHrnetNetwork(Model, InputHeight, InputWidth);
+
+    /// <summary>Floats of the activation buffer, planned by tensor liveness (the input image not included).</summary>
+    public long BufferFloats => _plan.Ops.Arena.BufferFloats;
+
+    /// <summary>Floats the activations would take with a buffer each.</summary>
+    public long UnplannedBufferFloats => _plan.Ops.Arena.UnplannedFloats;
+
+    /// <summary>The most activation floats alive at one point of a run: the least any plan can use.</summary>
+    public long PeakLiveFloats => _plan.Ops.Arena.PeakLiveFloats;
 
     public EfficientHrnetModel Model { get; }
     public ModelArchitecture Architecture => Model.Config.ToArchitecture();
@@ -54,7 +71,7 @@ public sealed class EfficientHrnetNetwork : IPoseNetwork
     public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)
     {
         _image.CopyFromNchw(imageNchw);
-        var outputs = Model.Run(_image);
-        return [outputs.HeatmapsAndTags, outputs.Heatmaps];
+        (_outputs[0], _outputs[1]) = Model.Run(_image, _plan.Ops, null);
+        return _outputs;
     }
 }

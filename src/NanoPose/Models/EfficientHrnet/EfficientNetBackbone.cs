@@ -65,16 +65,16 @@ internal sealed class EfficientNetBackbone
         return macs;
     }
 
-    public FeatureMap[] Run(FeatureMap input, ActivationArena arena)
+    public FeatureMap[] Run(FeatureMap input, Executor ops)
     {
-        var x = arena.Allocate(_stem.OutputShape(input.Shape));
-        _stem.Run(input, x);
-        var taps = new List<FeatureMap>();
-        for (int i = 0; i < _blocks.Length; i++)
+        var x = ops.Arena.Allocate(_stem.OutputShape(input.Shape));
+        ops.Conv(_stem, input, x);
+        var taps = ops.Arena.MapList(_tapAfterBlock.Length);
+        for (int i = 0, t = 0; i < _blocks.Length; i++)
         {
-            x = _blocks[i].Run(x, arena);
-            if (_tapAfterBlock.Contains(i)) taps.Add(x);
+            x = _blocks[i].Run(x, ops);
+            if (t < taps.Length && _tapAfterBlock[t] == i) taps[t++] = x;
         }
-        return [.. taps];
+        return taps;
     }
 }

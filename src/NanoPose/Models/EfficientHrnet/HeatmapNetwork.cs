@@ -1,6 +1,4 @@
 using NanoPose.Kernels.Common;
-using NanoPose.Kernels.DataMovement;
-using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -17,7 +15,6 @@ internal sealed class HeatmapNetwork
     private readonly DeconvLayer _deconv;
     private readonly BasicBlock[] _blocks;
     private readonly ConvLayer _halfPrediction;
-    private readonly VectorWidth _width;
 
     public HeatmapNetwork(LayerFactory layers, EfficientHrnetConfig config)
     {
@@ -26,7 +23,6 @@ internal sealed class HeatmapNetwork
         _deconv = layers.Deconv("deconv_layers.0.0.0", features + predicted, config.DeconvChannels, "deconv_layers.0.0.1", Activation.ReLU);
         _blocks = [.. Enumerable.Range(1, 2).Select(b => new BasicBlock(layers, $"deconv_layers.0.{b}.0", config.DeconvChannels))];
         _halfPrediction = layers.Conv("final_layers.1", config.DeconvChannels, config.FinalChannels, ConvGeometry.Pointwise(), true, null, Activation.None);
-        _width = layers.Width;
     }
 
     public long MultiplyAccumulates(Nhwc features)
@@ -39,18 +35,20 @@ internal sealed class HeatmapNetwork
     public long DeconvMultiplyAccumulates(Nhwc features) => _deconv.MultiplyAccumulates(features);
 
     /// <summary>Both predictions: heatmaps + tags at R/4 and heatmaps at R/2.</summary>
-    public (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap features, ActivationArena arena)
+    public (FeatureMap Quarter, FeatureMap Half) Run(FeatureMap features, Executor ops)
     {
         int c = features.ChannelCount;
-        var concat = arena.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
-        var quarter = concat.Channels(c, _quarterPrediction.OutChannels);
-        _quarterPrediction.Run(features, quarter);
-        ChannelSlices.CopyInto(features.Span, features.Shape, concat.Span, concat.Shape, 0, _width);
-        var x = arena.Allocate(_deconv.OutputShape(concat.Shape));
-        _deconv.Run(concat, x);
-        foreach (var block in _blocks) x = block.Run(x, arena);
-        var half = arena.Allocate(_halfPrediction.OutputShape(x.Shape));
-        _halfPrediction.Run(x, half);
+        var concat = ops.Arena.Allocate(new Nhwc(features.Height, features.Width, c + _quarterPrediction.OutChannels));
+        // The slice is made once, while the arena records, and replayed with the arena's lists afterwards.
+        var slice = ops.Arena.MapList(1);
+        var quarter = slice[0] ??= concat.Channels(c, _quarterPrediction.OutChannels);
+        ops.Conv(_quarterPrediction, features, quarter);
+        ops.CopyChannelsInto(features, concat, 0);
+        var x = ops.Arena.Allocate(_deconv.OutputShape(concat.Shape));
+        ops.Deconv(_deconv, concat, x);
+        foreach (var block in _blocks) x = block.Run(x, ops);
+        var half = ops.Arena.Allocate(_halfPrediction.OutputShape(x.Shape));
+        ops.Conv(_halfPrediction, x, half);
         return (quarter, half);
     }
 }

@@ -1,7 +1,4 @@
 using NanoPose.Kernels.Common;
-using NanoPose.Kernels.Elementwise;
-using NanoPose.Kernels.Resize;
-using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -16,7 +13,6 @@ internal sealed class HrnetModule
 {
     private readonly BasicBlock[][] _branches;
     private readonly FuseTerm?[][] _fuse;   // [output i][branch j], null for j = i
-    private readonly VectorWidth _width;
 
     /// <summary>F_ij: the convs applied to branch j (one 1×1 when upsampling, i − j stride-2 3×3 when downsampling).</summary>
     private sealed record FuseTerm(ConvLayer[] Convs, int UpsampleFactor);
@@ -24,7 +20,6 @@ internal sealed class HrnetModule
     public HrnetModule(LayerFactory layers, string prefix, int[] channels, bool multiScaleOutput)
     {
         int branches = channels.Length;
-        _width = layers.Width;
         _branches = new BasicBlock[branches][];
         for (int k = 0; k < branches; k++)
             _branches[k] = [.. Enumerable.Range(0, 2).Select(b => new BasicBlock(layers, $"{prefix}.branches.{k}.{b}", channels[k]))];
@@ -69,21 +64,21 @@ internal sealed class HrnetModule
         return macs;
     }
 
-    public FeatureMap[] Run(FeatureMap[] inputs, ActivationArena arena)
+    public FeatureMap[] Run(FeatureMap[] inputs, Executor ops)
     {
-        var x = new FeatureMap[_branches.Length];
+        var x = ops.Arena.MapList(_branches.Length);
         for (int k = 0; k < x.Length; k++)
         {
             x[k] = inputs[k];
-            foreach (var block in _branches[k]) x[k] = block.Run(x[k], arena);
+            foreach (var block in _branches[k]) x[k] = block.Run(x[k], ops);
         }
-        var outputs = new FeatureMap[_fuse.Length];
-        for (int i = 0; i < outputs.Length; i++) outputs[i] = Fuse(i, x, arena);
+        var outputs = ops.Arena.MapList(_fuse.Length);
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = Fuse(i, x, ops);
         return outputs;
     }
 
     /// <summary>Sums the terms in PyTorch's order j = 0, 1, …; a downsampling chain adds the sum so far in its last store.</summary>
-    private FeatureMap Fuse(int i, FeatureMap[] x, ActivationArena arena)
+    private FeatureMap Fuse(int i, FeatureMap[] x, Executor ops)
     {
         FeatureMap? sum = null;
         for (int j = 0; j < x.Length; j++)
@@ -94,9 +89,9 @@ internal sealed class HrnetModule
                 var convs = path.Convs;
                 for (int t = 0; t < convs.Length; t++)
                 {
-                    var next = arena.Allocate(convs[t].OutputShape(term.Shape));
+                    var next = ops.Arena.Allocate(convs[t].OutputShape(term.Shape));
                     bool addsSum = path.UpsampleFactor == 1 && t == convs.Length - 1;
-                    convs[t].Run(term, next, addsSum ? sum : null);
+                    ops.Conv(convs[t], term, next, addsSum ? sum : null);
                     term = next;
                 }
                 if (path.UpsampleFactor == 1)
@@ -104,8 +99,8 @@ internal sealed class HrnetModule
                     sum = term;   // the sum so far is already in it
                     continue;
                 }
-                var upsampled = arena.Allocate(x[i].Shape);
-                NearestResize.UpsampleByFactor(term.Span, term.Shape, upsampled.Span, upsampled.Shape, path.UpsampleFactor, path.UpsampleFactor, _width);
+                var upsampled = ops.Arena.Allocate(x[i].Shape);
+                ops.UpsampleNearest(term, upsampled, path.UpsampleFactor);
                 term = upsampled;
             }
             if (sum is null)
@@ -113,11 +108,11 @@ internal sealed class HrnetModule
                 sum = term;
                 continue;
             }
-            var total = ReferenceEquals(sum, x[i]) ? arena.Allocate(sum.Shape) : sum; // never write into a branch's features
-            Arithmetic.Add(sum.Span, sum.Shape, term.Span, term.Shape, total.Span, total.Shape, _width);
+            var total = ReferenceEquals(sum, x[i]) ? ops.Arena.Allocate(sum.Shape) : sum; // never write into a branch's features
+            ops.Add(sum, term, total);
             sum = total;
         }
-        InPlaceActivation.Apply(sum!.Span, sum.Shape, Activation.ReLU, _width);
-        return sum;
+        ops.Relu(sum!);
+        return sum!;
     }
 }

@@ -46,19 +46,19 @@ internal sealed class MBConvBlock
         return macs + _squeezeExcite.MultiplyAccumulates() + _project.MultiplyAccumulates(reduced);
     }
 
-    public FeatureMap Run(FeatureMap input, ActivationArena arena)
+    public FeatureMap Run(FeatureMap input, Executor ops)
     {
         var hidden = input;
         if (_expand is not null)
         {
-            hidden = arena.Allocate(_expand.OutputShape(input.Shape));
-            _expand.Run(input, hidden);
+            hidden = ops.Arena.Allocate(_expand.OutputShape(input.Shape));
+            ops.Conv(_expand, input, hidden);
         }
-        var depthwise = arena.Allocate(_depthwise.OutputShape(hidden.Shape));
-        _depthwise.Run(hidden, depthwise);
-        _squeezeExcite.Run(depthwise, arena);
-        var output = arena.Allocate(_project.OutputShape(depthwise.Shape));
-        _project.Run(depthwise, output, _residual ? input : null);
+        var depthwise = ops.Arena.Allocate(_depthwise.OutputShape(hidden.Shape));
+        ops.Conv(_depthwise, hidden, depthwise);
+        _squeezeExcite.Run(depthwise, ops);
+        var output = ops.Arena.Allocate(_project.OutputShape(depthwise.Shape));
+        ops.Conv(_project, depthwise, output, _residual ? input : null);
         return output;
     }
 }

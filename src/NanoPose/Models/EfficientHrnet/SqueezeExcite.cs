@@ -1,7 +1,4 @@
 using NanoPose.Kernels.Common;
-using NanoPose.Kernels.Elementwise;
-using NanoPose.Kernels.Pooling;
-using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -14,25 +11,23 @@ internal sealed class SqueezeExcite
 {
     private readonly ConvLayer _reduce;
     private readonly ConvLayer _expand;
-    private readonly VectorWidth _width;
 
     public SqueezeExcite(LayerFactory layers, string prefix, int channels, int reduced)
     {
         _reduce = layers.Conv(prefix + ".1", channels, reduced, ConvGeometry.Pointwise(), true, null, Activation.SiLU);
         _expand = layers.Conv(prefix + ".3", reduced, channels, ConvGeometry.Pointwise(), true, null, Activation.Sigmoid);
-        _width = layers.Width;
     }
 
     public long MultiplyAccumulates() => 2L * _reduce.InChannels * _reduce.OutChannels;
 
-    public void Run(FeatureMap map, ActivationArena arena)
+    public void Run(FeatureMap map, Executor ops)
     {
-        var pooled = arena.Allocate(new Nhwc(1, 1, _reduce.InChannels));
-        AveragePooling.Global(map.Span, map.Shape, pooled.Span, _width);
-        var squeezed = arena.Allocate(new Nhwc(1, 1, _reduce.OutChannels));
-        _reduce.Run(pooled, squeezed);
-        var gates = arena.Allocate(new Nhwc(1, 1, _expand.OutChannels));
-        _expand.Run(squeezed, gates);
-        Arithmetic.ScaleChannels(map.Span, map.Shape, gates.Span, map.Span, map.Shape, _width);
+        var pooled = ops.Arena.Allocate(new Nhwc(1, 1, _reduce.InChannels));
+        ops.GlobalAveragePool(map, pooled);
+        var squeezed = ops.Arena.Allocate(new Nhwc(1, 1, _reduce.OutChannels));
+        ops.Conv(_reduce, pooled, squeezed);
+        var gates = ops.Arena.Allocate(new Nhwc(1, 1, _expand.OutChannels));
+        ops.Conv(_expand, squeezed, gates);
+        ops.ScaleChannels(map, gates, map);
     }
 }

@@ -49,9 +49,9 @@ internal sealed class ConditionalChannelWeighting
             return (reduce, expand);
         }).ToArray();
 
-        _pooled = f.Map("crw.pooled", pooledShape);
-        _crossMid = f.Map("crw.mid", _crossReduce.OutputShape(pooledShape));
-        _crossWeights = f.Map("crw.weights", pooledShape);
+        _pooled = f.Map(pooledShape);
+        _crossMid = f.Map(_crossReduce.OutputShape(pooledShape));
+        _crossWeights = f.Map(pooledShape);
         _branches = new Branch[n];
         for (int k = 0, offset = 0; k < n; offset += halves[k], k++)
         {
@@ -60,11 +60,11 @@ internal sealed class ConditionalChannelWeighting
             _branches[k] = new Branch(
                 KeptHalf: x.Channels(0, h), WeightedHalf: x.Channels(h, h),
                 PooledSlot: _pooled.Channels(offset, h), CrossWeights: _crossWeights.Channels(offset, h),
-                Weighted: f.Map("ccw.weighted", halfShapes[k]), Depthwise: depthwise[k], DepthwiseOut: f.Map("ccw.depthwise", halfShapes[k]),
-                SpatialPooled: f.Map("sw.pooled", new Nhwc(1, 1, h)), SpatialReduce: spatial[k].reduce,
-                SpatialMid: f.Map("sw.mid", new Nhwc(1, 1, h / 4)), SpatialExpand: spatial[k].expand,
-                SpatialScale: f.Map("sw.scale", new Nhwc(1, 1, h)),
-                Output: BranchStates.Other(f, x));
+                Weighted: f.Map(halfShapes[k]), Depthwise: depthwise[k], DepthwiseOut: f.Map(halfShapes[k]),
+                SpatialPooled: f.Map(new Nhwc(1, 1, h)), SpatialReduce: spatial[k].reduce,
+                SpatialMid: f.Map(new Nhwc(1, 1, h / 4)), SpatialExpand: spatial[k].expand,
+                SpatialScale: f.Map(new Nhwc(1, 1, h)),
+                Output: f.Map(x.Shape));
         }
         Outputs = [.. _branches.Select(b => b.Output)];
     }
@@ -73,25 +73,25 @@ internal sealed class ConditionalChannelWeighting
 
     public FeatureMap[] Run()
     {
-        var width = _f.Width;
+        var ops = _f.Ops;
         // Cross-resolution weighting: every B pooled to the smallest branch's size (the last one as is) into one concat.
-        foreach (var b in _branches) FeatureMapOps.AdaptiveAveragePool(b.WeightedHalf, b.PooledSlot, width);
-        _crossReduce.Run(_pooled, _crossMid);
-        _crossExpand.Run(_crossMid, _crossWeights);
-        foreach (var b in _branches) FeatureMapOps.MultiplyByNearestUpsampled(b.WeightedHalf, b.CrossWeights, b.Weighted, width);
+        foreach (var b in _branches) ops.AdaptiveAveragePool(b.WeightedHalf, b.PooledSlot);
+        ops.Conv(_crossReduce, _pooled, _crossMid);
+        ops.Conv(_crossExpand, _crossMid, _crossWeights);
+        foreach (var b in _branches) ops.MultiplyByNearestUpsampled(b.WeightedHalf, b.CrossWeights, b.Weighted);
 
-        foreach (var b in _branches) b.Depthwise.Run(b.Weighted, b.DepthwiseOut);
+        foreach (var b in _branches) ops.Conv(b.Depthwise, b.Weighted, b.DepthwiseOut);
 
         // Spatial weighting: a per-channel gate from the global mean.
         foreach (var b in _branches)
         {
-            FeatureMapOps.GlobalAveragePool(b.DepthwiseOut, b.SpatialPooled, width);
-            b.SpatialReduce.Run(b.SpatialPooled, b.SpatialMid);
-            b.SpatialExpand.Run(b.SpatialMid, b.SpatialScale);
-            FeatureMapOps.ScaleChannels(b.DepthwiseOut, b.SpatialScale, b.Weighted, width);
+            ops.GlobalAveragePool(b.DepthwiseOut, b.SpatialPooled);
+            ops.Conv(b.SpatialReduce, b.SpatialPooled, b.SpatialMid);
+            ops.Conv(b.SpatialExpand, b.SpatialMid, b.SpatialScale);
+            ops.ScaleChannels(b.DepthwiseOut, b.SpatialScale, b.Weighted);
         }
 
-        foreach (var b in _branches) FeatureMapOps.ConcatShuffle(b.KeptHalf, b.Weighted, b.Output, width);
+        foreach (var b in _branches) ops.ConcatShuffle(b.KeptHalf, b.Weighted, b.Output);
         return Outputs;
     }
 }

@@ -21,25 +21,23 @@ internal sealed class FuseLayers
     /// <summary>F_ij for j &gt; i.</summary>
     private sealed class Upsample(ConvLayer conv, FeatureMap low, int factor)
     {
-        public void Run(FeatureMap x, FeatureMap output, VectorWidth width)
+        public void Run(Executor ops, FeatureMap x, FeatureMap output)
         {
-            conv.Run(x, low);
-            FeatureMapOps.UpsampleNearest(low, output, factor, width);
+            ops.Conv(conv, x, low);
+            ops.UpsampleNearest(low, output, factor);
         }
     }
 
     /// <summary>F_ij for j &lt; i; the last 1×1 adds <c>residual</c> in its epilogue.</summary>
-    private sealed class Downsample((ConvLayer Depthwise, FeatureMap DepthwiseOut, ConvLayer Pointwise, FeatureMap Out)[] steps)
+    private sealed class Downsample((ConvLayer Depthwise, FeatureMap DepthwiseOut, ConvLayer Pointwise, FeatureMap? Out)[] steps)
     {
-        public void Run(FeatureMap x, FeatureMap output, FeatureMap? residual)
+        public void Run(Executor ops, FeatureMap x, FeatureMap output, FeatureMap? residual)
         {
-            for (int t = 0; t < steps.Length; t++)
+            foreach (var step in steps)
             {
-                var step = steps[t];
-                step.Depthwise.Run(x, step.DepthwiseOut);
-                if (t == steps.Length - 1) step.Pointwise.Run(step.DepthwiseOut, output, residual);
-                else step.Pointwise.Run(step.DepthwiseOut, step.Out);
-                x = step.Out;
+                ops.Conv(step.Depthwise, x, step.DepthwiseOut);
+                if (step.Out is null) ops.Conv(step.Pointwise, step.DepthwiseOut, output, residual);
+                else ops.Conv(step.Pointwise, step.DepthwiseOut, x = step.Out);
             }
         }
     }
@@ -70,13 +68,13 @@ internal sealed class FuseLayers
                 if (j > i)
                 {
                     var conv = f.SequentialConv(name, 0, inputs[j].Shape, inputs[i].ChannelCount);
-                    up[j] = new Upsample(conv, f.Map("fuse.low", conv.OutputShape(inputs[j].Shape)), 1 << (j - i));
+                    up[j] = new Upsample(conv, f.Map(conv.OutputShape(inputs[j].Shape)), 1 << (j - i));
                     f.CountReadmeFlops((long)inputs[i].Height * inputs[i].Width); // torchstat: nn.Upsample counts H·W
                 }
                 else if (j < i) down[j] = MakeDownsample(f, name, inputs[j].Shape, steps: i - j, inputs[i].ChannelCount);
             }
-            var result = BranchStates.Other(f, inputs[i]);
-            var scratch = BranchStates.Other(f, inputs[i], result);
+            var result = f.Map(inputs[i].Shape);
+            var scratch = f.Map(inputs[i].Shape);
             bool evenTerms = (n - 1) % 2 == 0;
             _outputs[i] = new Output(down[0], up, down, evenTerms ? result : scratch, evenTerms ? scratch : result, result);
         }
@@ -87,7 +85,7 @@ internal sealed class FuseLayers
 
     private static Downsample MakeDownsample(LayerFactory f, string name, Nhwc input, int steps, int outChannels)
     {
-        var list = new (ConvLayer, FeatureMap, ConvLayer, FeatureMap)[steps];
+        var list = new (ConvLayer, FeatureMap, ConvLayer, FeatureMap?)[steps];
         for (int t = 0; t < steps; t++)
         {
             bool last = t == steps - 1;
@@ -96,7 +94,7 @@ internal sealed class FuseLayers
             var pointwise = f.SequentialConv($"{name}.{t}", 2, down, last ? outChannels : input.Channels,
                 activation: last ? Activation.None : Activation.ReLU);
             var output = pointwise.OutputShape(down);
-            list[t] = (depthwise, f.Map("fuse.depthwise", down), pointwise, f.Map("fuse.step", output));
+            list[t] = (depthwise, f.Map(down), pointwise, last ? null : f.Map(output));   // the last step writes the caller's map
             input = output;
         }
         return new Downsample(list);
@@ -106,33 +104,33 @@ internal sealed class FuseLayers
 
     public FeatureMap[] Run()
     {
-        var (x, width) = (_inputs, _f.Width);
+        var (x, ops) = (_inputs, _f.Ops);
         var fused = _outputs[0].Result; // S0, read by the other outputs before its ReLU
         for (int i = 0; i < _outputs.Length; i++)
         {
             var o = _outputs[i];
             var (sum, spare) = (o.First, o.Second);
             // The branch-0 term, twice.
-            if (i == 0) FeatureMapOps.Add(x[0], x[0], sum, width);
+            if (i == 0) ops.Add(x[0], x[0], sum);
             else
             {
-                o.FromFused!.Run(fused, sum, residual: null);
-                FeatureMapOps.Add(sum, sum, sum, width);
+                o.FromFused!.Run(ops, fused, sum, residual: null);
+                ops.Add(sum, sum, sum);
             }
             for (int j = 1; j < _outputs.Length; j++)
             {
-                if (j == i) FeatureMapOps.Add(sum, x[i], spare, width);
+                if (j == i) ops.Add(sum, x[i], spare);
                 else if (j > i)
                 {
-                    o.Up[j]!.Run(x[j], spare, width);
-                    FeatureMapOps.Add(sum, spare, spare, width);
+                    o.Up[j]!.Run(ops, x[j], spare);
+                    ops.Add(sum, spare, spare);
                 }
-                else o.Down[j]!.Run(x[j], spare, residual: sum);
+                else o.Down[j]!.Run(ops, x[j], spare, residual: sum);
                 (sum, spare) = (spare, sum);
             }
-            if (i > 0) FeatureMapOps.Relu(sum, width);
+            if (i > 0) ops.Relu(sum);
         }
-        FeatureMapOps.Relu(fused, width);
+        ops.Relu(fused);
         return Outputs;
     }
 }

@@ -30,9 +30,9 @@ internal sealed class IterativeHead
             var depthwise = f.ConvModule(prefix + ".depthwise_conv", shape, shape.Channels, kernel: 3, depthwise: true);
             var pointwise = f.ConvModule(prefix + ".pointwise_conv", shape, outChannels, activation: Activation.ReLU);
             _projects[p] = new Project(x,
-                Upsampled: p == 0 ? null : f.Map("head.upsampled", shape),
-                Sum: p == 0 ? null : f.Map("head.sum", shape),
-                depthwise, f.Map("head.depthwise", shape), pointwise, f.Map("head.out", shape with { Channels = outChannels, PixelStride = outChannels }));
+                Upsampled: p == 0 ? null : f.Map(shape),
+                Sum: p == 0 ? null : f.Map(shape),
+                depthwise, f.Map(shape), pointwise, f.Map(shape with { Channels = outChannels, PixelStride = outChannels }));
         }
     }
 
@@ -40,19 +40,19 @@ internal sealed class IterativeHead
 
     public FeatureMap Run()
     {
-        var width = _f.Width;
+        var ops = _f.Ops;
         FeatureMap? previous = null;
         foreach (var p in _projects)
         {
             var s = p.Branch;
             if (previous is not null)
             {
-                FeatureMapOps.ResizeBilinear(previous, p.Upsampled!, alignCorners: true, width);
-                FeatureMapOps.Add(p.Branch, p.Upsampled!, p.Sum!, width);
+                ops.ResizeBilinear(previous, p.Upsampled!, alignCorners: true);
+                ops.Add(p.Branch, p.Upsampled!, p.Sum!);
                 s = p.Sum!;
             }
-            p.Depthwise.Run(s, p.DepthwiseOut);
-            p.Pointwise.Run(p.DepthwiseOut, p.Output);
+            ops.Conv(p.Depthwise, s, p.DepthwiseOut);
+            ops.Conv(p.Pointwise, p.DepthwiseOut, p.Output);
             previous = p.Output;
         }
         return Output;

@@ -6,13 +6,19 @@ namespace NanoPose.Models.LiteHrnet;
 
 /// <summary>
 /// What every part of the network is built with: the weight source (asked for each convolution in forward order,
-/// under its PyTorch module name), the vector width, the activation buffers, and the tally of parameters and
-/// operations that <c>nanopose info</c> reports.
+/// under its PyTorch module name), the executor with its activation arena, and the tally of parameters and
+/// operations that <c>nanopose info</c> reports. Given the layers of an instance built before
+/// (<paramref name="shared"/>), it hands those out again in the same order instead of packing weights anew.
 /// </summary>
-internal sealed class LayerFactory(IWeightSource weights, VectorWidth width)
+internal sealed class LayerFactory(IWeightSource? weights, Executor ops, IReadOnlyList<ConvLayer>? shared = null)
 {
-    public VectorWidth Width => width;
-    public Workspace Buffers { get; } = new();
+    private readonly List<ConvLayer> _layers = [];
+
+    public Executor Ops => ops;
+    public ActivationArena Arena => ops.Arena;
+
+    /// <summary>Every convolution made, in forward order.</summary>
+    public IReadOnlyList<ConvLayer> Layers => _layers;
     public long Parameters { get; private set; }
     public long MultiplyAccumulates { get; private set; }
 
@@ -20,7 +26,8 @@ internal sealed class LayerFactory(IWeightSource weights, VectorWidth width)
     /// if biased), 2 per BatchNorm output, 1 per ReLU output; non-convolution terms are added with <see cref="CountReadmeFlops"/>.</summary>
     public long ReadmeFlops { get; private set; }
 
-    public FeatureMap Map(string purpose, Nhwc shape) => Buffers.Map(purpose, shape.Height, shape.Width, shape.Channels);
+    /// <summary>A new activation tensor; its memory is planned once the network is built.</summary>
+    public FeatureMap Map(Nhwc shape) => ops.Arena.Allocate(shape);
 
     /// <summary>An mmcv ConvModule: <c>&lt;prefix&gt;.conv</c> without bias, BatchNorm <c>&lt;prefix&gt;.bn</c>, then the activation.</summary>
     public ConvLayer ConvModule(string prefix, Nhwc input, int outChannels, int kernel = 1, int stride = 1,
@@ -46,7 +53,13 @@ internal sealed class LayerFactory(IWeightSource weights, VectorWidth width)
         if (depthwise && outChannels != input.Channels)
             throw new ArgumentException($"{name}: a depthwise conv keeps its {input.Channels} channels, asked for {outChannels}");
         var request = new ConvRequest(name, outChannels, input.Channels / groups, kernel, kernel, hasBias, batchNorm);
-        var layer = ConvLayer.Create(weights, request, ConvGeometry.Square(kernel, stride, kernel / 2, groups), activation, width);
+        var geometry = ConvGeometry.Square(kernel, stride, kernel / 2, groups);
+        ConvLayer layer;
+        if (shared is null) layer = ConvLayer.Create(weights!, request, geometry, activation, ops.Width);
+        else if (_layers.Count >= shared.Count || shared[_layers.Count].Name != name)
+            throw new InvalidOperationException($"{name}: the shared layers do not match this network ({shared.Count} layers)");
+        else layer = shared[_layers.Count];
+        _layers.Add(layer);
 
         var output = layer.OutputShape(input);
         long outputs = (long)output.Pixels * output.Channels, macs = layer.MultiplyAccumulates(input);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using NanoPose.Kernels.Simd;
+using NanoPose.Kernels.Common;
 using NanoPose.Layers;
+using NanoPose.Threading;
 using NanoPose.Weights;
 
 namespace NanoPose.Models.LiteHrnet;
@@ -9,13 +11,15 @@ namespace NanoPose.Models.LiteHrnet;
 /// Lite-HRNet (and Naive Lite-HRNet) with its top-down heatmap head, as the official code runs it (MODELS.md A):
 /// stem → for each stage: transition, modules → IterativeHead → 1×1 final layer, giving one heatmap per keypoint at
 /// a quarter of the input size. Built for one input size; every convolution is asked of the weight source in
-/// forward order under its PyTorch name.
+/// forward order under its PyTorch name. Its activations share one buffer planned by tensor liveness
+/// (<see cref="BufferFloats"/>); a run allocates nothing.
 /// </summary>
 public sealed class LiteHrnetNetwork : IPoseNetwork
 {
     private const int ImageChannels = 3;
 
     private readonly FeatureMap _image;
+    private readonly Executor _ops;
     private readonly Stem _stem;
     private readonly (Transition Transition, LiteHrnetModule[] Modules)[] _stages;
     private readonly IterativeHead _head;
@@ -24,17 +28,23 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
     private readonly FeatureMap[] _stemOutput, _outputs;
     private readonly long _readmeFlops;
 
-    private LiteHrnetNetwork(LiteHrnetConfig config, IWeightSource weights, VectorWidth width, int inputHeight, int inputWidth)
+    private readonly IReadOnlyList<ConvLayer> _layers;
+    private readonly VectorWidth _width;
+
+    private LiteHrnetNetwork(LiteHrnetConfig config, IWeightSource? weights, IReadOnlyList<ConvLayer>? sharedLayers, VectorWidth width,
+        int inputHeight, int inputWidth, WorkerPool? pool)
     {
         config.Validate();
         if (inputHeight <= 0 || inputWidth <= 0 || inputHeight % config.SizeMultiple != 0 || inputWidth % config.SizeMultiple != 0)
             throw new ArgumentException($"Lite-HRNet {config.Variant}: input {inputHeight}×{inputWidth} must have sides that are positive multiples of {config.SizeMultiple}");
         if (inputHeight > LiteHrnetConfig.MaxInputSide || inputWidth > LiteHrnetConfig.MaxInputSide)
             throw new ArgumentException($"Lite-HRNet {config.Variant}: input {inputHeight}×{inputWidth} has a side over {LiteHrnetConfig.MaxInputSide}");
-        (Config, InputHeight, InputWidth) = (config, inputHeight, inputWidth);
-        var f = new LayerFactory(weights, width);
+        (Config, InputHeight, InputWidth, _width) = (config, inputHeight, inputWidth, width);
+        var arena = new ActivationArena();
+        var f = new LayerFactory(weights, new Executor(width, arena, pool), sharedLayers);
+        _ops = f.Ops;
 
-        _image = f.Buffers.Map("image", inputHeight, inputWidth, ImageChannels);
+        _image = f.Map(new Nhwc(inputHeight, inputWidth, ImageChannels));
         _stem = new Stem(f, config, _image.Shape);
         _stemOutput = [_stem.Output];
         IReadOnlyList<FeatureMap> branches = _stemOutput;
@@ -55,16 +65,29 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
         _head = new IterativeHead(f, branches);
         var features = _head.Output;
         _finalLayer = f.BiasedConv("keypoint_head.final_layer", features.Shape, config.HeadOutChannels);
-        _heatmaps = f.Map("heatmaps", _finalLayer.OutputShape(features.Shape));
+        _heatmaps = f.Map(_finalLayer.OutputShape(features.Shape));
         _outputs = [_heatmaps];
+        _layers = f.Layers;
 
-        (ParameterCount, MultiplyAccumulates, _readmeFlops, BufferFloats) = (f.Parameters, f.MultiplyAccumulates, f.ReadmeFlops, f.Buffers.Length);
+        // Every map is made; one traced run tells their lifetimes, and the arena places them in one buffer.
+        _ops.Trace(() => RunLayers(null));
+        arena.KeepAlive(_heatmaps);
+        arena.Plan();
+        (ParameterCount, MultiplyAccumulates, _readmeFlops, BufferFloats, UnplannedBufferFloats, PeakLiveFloats) =
+            (f.Parameters, f.MultiplyAccumulates, f.ReadmeFlops, arena.BufferFloats, arena.UnplannedFloats, arena.PeakLiveFloats);
     }
 
     /// <summary>Builds the network for the input size of <paramref name="config"/>, or the given one (sides multiples of
-    /// <see cref="LiteHrnetConfig.SizeMultiple"/>).</summary>
-    public static LiteHrnetNetwork Build(LiteHrnetConfig config, IWeightSource weights, VectorWidth width, int? inputHeight = null, int? inputWidth = null) =>
-        new(config, weights, width, inputHeight ?? config.InputHeight, inputWidth ?? config.InputWidth);
+    /// <see cref="LiteHrnetConfig.SizeMultiple"/>). With a <paramref name="pool"/>, large operations are split over its threads.</summary>
+    public static LiteHrnetNetwork Build(LiteHrnetConfig config, IWeightSource weights, VectorWidth width, int? inputHeight = null, int? inputWidth = null,
+        WorkerPool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return new(config, weights, null, width, inputHeight ?? config.InputHeight, inputWidth ?? config.InputWidth, pool);
+    }
+
+    /// <inheritdoc/>
+    public IPoseNetwork Replicate() => new LiteHrnetNetwork(Config, null, _layers, _width, InputHeight, InputWidth, pool: null);
 
     public LiteHrnetConfig Config { get; }
     public ModelArchitecture Architecture => Config.ToArchitecture();
@@ -74,8 +97,14 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
     public long ParameterCount { get; }
     public long MultiplyAccumulates { get; }
 
-    /// <summary>Floats held by the activation buffers.</summary>
+    /// <summary>Floats of the activation buffer, planned by tensor liveness.</summary>
     public long BufferFloats { get; }
+
+    /// <summary>Floats the activations would take with a buffer each.</summary>
+    public long UnplannedBufferFloats { get; }
+
+    /// <summary>The most activation floats alive at one point of a run: the least any plan can use.</summary>
+    public long PeakLiveFloats { get; }
 
     /// <summary>FLOPs as the Lite-HRNet README prints them: torchstat's count divided by 2^20 (MODELS.md A.11).</summary>
     public double ReadmeMegaFlops => _readmeFlops / (double)(1 << 20);
@@ -91,6 +120,12 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
     public FeatureMap Run(ReadOnlySpan<float> imageNchw, Action<string, FeatureMap>? tap = null)
     {
         _image.CopyFromNchw(imageNchw);
+        RunLayers(tap);
+        return _heatmaps;
+    }
+
+    private void RunLayers(Action<string, FeatureMap>? tap)
+    {
         _stem.Run(_image);
         tap?.Invoke("stem", _stem.Output);
         IReadOnlyList<FeatureMap> branches = _stemOutput;
@@ -102,8 +137,7 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
             if (tap is not null)
                 for (int b = 0; b < branches.Count; b++) tap($"stage{s}_branch{b}", branches[b]);
         }
-        _finalLayer.Run(_head.Run(), _heatmaps);
-        return _heatmaps;
+        _ops.Conv(_finalLayer, _head.Run(), _heatmaps);
     }
 
     public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)

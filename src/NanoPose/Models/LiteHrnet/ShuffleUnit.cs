@@ -22,20 +22,21 @@ internal sealed class ShuffleUnit
         _depthwise = f.ConvModule(prefix + ".branch2.1", shape, half, kernel: 3, depthwise: true);
         _project = f.ConvModule(prefix + ".branch2.2", shape, half, activation: Activation.ReLU);
         (_kept, _transformed) = (input.Channels(0, half), input.Channels(half, half));
-        _expanded = f.Map("unit.expanded", shape);
-        _depthwiseOut = f.Map("unit.depthwise", shape);
-        _projected = f.Map("unit.projected", shape);
-        Output = BranchStates.Other(f, input);
+        _expanded = f.Map(shape);
+        _depthwiseOut = f.Map(shape);
+        _projected = f.Map(shape);
+        Output = f.Map(input.Shape);
     }
 
     public FeatureMap Output { get; }
 
     public FeatureMap Run()
     {
-        _expand.Run(_transformed, _expanded);
-        _depthwise.Run(_expanded, _depthwiseOut);
-        _project.Run(_depthwiseOut, _projected);
-        FeatureMapOps.ConcatShuffle(_kept, _projected, Output, _f.Width);
+        var ops = _f.Ops;
+        ops.Conv(_expand, _transformed, _expanded);
+        ops.Conv(_depthwise, _expanded, _depthwiseOut);
+        ops.Conv(_project, _depthwiseOut, _projected);
+        _f.Ops.ConcatShuffle(_kept, _projected, Output);
         return Output;
     }
 }

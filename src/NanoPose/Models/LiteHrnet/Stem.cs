@@ -31,27 +31,28 @@ internal sealed class Stem
         _depthwise = f.ConvModule(p + "depthwise_conv", full with { Channels = mid, PixelStride = mid }, mid, kernel: 3, stride: 2, depthwise: true);
         _linear = f.ConvModule(p + "linear_conv", quarter with { Channels = mid, PixelStride = mid }, half, activation: Activation.ReLU);
 
-        _conv1Out = f.Map("stem.conv1", full);
+        _conv1Out = f.Map(full);
         (_firstHalf, _secondHalf) = (_conv1Out.Channels(0, half), _conv1Out.Channels(half, half));
-        _branchDown = f.Map("stem.branch.down", quarter);
-        _branchOut = f.Map("stem.branch.out", quarter);
-        _expanded = f.Map("stem.expanded", full with { Channels = mid, PixelStride = mid });
-        _expandedDown = f.Map("stem.expanded.down", quarter with { Channels = mid, PixelStride = mid });
-        _linearOut = f.Map("stem.linear", quarter);
-        Output = f.Map("stem.out", quarter with { Channels = channels, PixelStride = channels });
+        _branchDown = f.Map(quarter);
+        _branchOut = f.Map(quarter);
+        _expanded = f.Map(full with { Channels = mid, PixelStride = mid });
+        _expandedDown = f.Map(quarter with { Channels = mid, PixelStride = mid });
+        _linearOut = f.Map(quarter);
+        Output = f.Map(quarter with { Channels = channels, PixelStride = channels });
     }
 
     public FeatureMap Output { get; }
 
     public FeatureMap Run(FeatureMap image)
     {
-        _conv1.Run(image, _conv1Out);
-        _branchDepthwise.Run(_firstHalf, _branchDown);
-        _branchPointwise.Run(_branchDown, _branchOut);
-        _expand.Run(_secondHalf, _expanded);
-        _depthwise.Run(_expanded, _expandedDown);
-        _linear.Run(_expandedDown, _linearOut);
-        FeatureMapOps.ConcatShuffle(_branchOut, _linearOut, Output, _f.Width);
+        var ops = _f.Ops;
+        ops.Conv(_conv1, image, _conv1Out);
+        ops.Conv(_branchDepthwise, _firstHalf, _branchDown);
+        ops.Conv(_branchPointwise, _branchDown, _branchOut);
+        ops.Conv(_expand, _secondHalf, _expanded);
+        ops.Conv(_depthwise, _expanded, _expandedDown);
+        ops.Conv(_linear, _expandedDown, _linearOut);
+        _f.Ops.ConcatShuffle(_branchOut, _linearOut, Output);
         return Output;
     }
 }

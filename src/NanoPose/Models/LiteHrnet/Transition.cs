@@ -16,10 +16,12 @@ internal sealed class Transition
     /// <summary>Per branch: the previous branch it starts from and its steps (none: passed through).</summary>
     private readonly (int Source, Step[] Steps)[] _branches;
     private readonly FeatureMap[] _outputs;
+    private readonly Executor _ops;
 
     public Transition(LayerFactory f, int stage, IReadOnlyList<FeatureMap> previous, IReadOnlyList<int> channels)
     {
         string prefix = $"backbone.transition{stage}";
+        _ops = f.Ops;
         _branches = new (int, Step[])[channels.Count];
         _outputs = new FeatureMap[channels.Count];
         for (int k = 0; k < channels.Count; k++)
@@ -29,7 +31,7 @@ internal sealed class Transition
                 var input = previous[k];
                 _branches[k] = input.ChannelCount == channels[k]
                     ? (k, [])
-                    : (k, [MakeStep(f, $"{prefix}.{k}", input.Shape, stride: 1, channels[k], last: true, previous)]);
+                    : (k, [MakeStep(f, $"{prefix}.{k}", input.Shape, stride: 1, channels[k])]);
             }
             else
             {
@@ -41,7 +43,7 @@ internal sealed class Transition
                 for (int t = 0; t < steps; t++)
                 {
                     bool last = t == steps - 1;
-                    list[t] = MakeStep(f, $"{prefix}.{k}.{t}", shape, stride: 2, last ? channels[k] : width, last, previous);
+                    list[t] = MakeStep(f, $"{prefix}.{k}.{t}", shape, stride: 2, last ? channels[k] : width);
                     shape = list[t].Out.Shape;
                 }
                 _branches[k] = (previous.Count - 1, list);
@@ -50,14 +52,14 @@ internal sealed class Transition
         }
     }
 
-    private static Step MakeStep(LayerFactory f, string prefix, Nhwc input, int stride, int outChannels, bool last, IReadOnlyList<FeatureMap> busy)
+    private static Step MakeStep(LayerFactory f, string prefix, Nhwc input, int stride, int outChannels)
     {
         var depthwise = f.SequentialConv(prefix, 0, input, input.Channels, kernel: 3, stride: stride, depthwise: true);
         var down = depthwise.OutputShape(input);
         var pointwise = f.SequentialConv(prefix, 2, down, outChannels, activation: Activation.ReLU);
         var outShape = pointwise.OutputShape(down);
-        var output = last ? BranchStates.Free(f, outShape, [.. busy]) : f.Map("transition.step", outShape);
-        return new Step(depthwise, f.Map("transition.depthwise", down), pointwise, output);
+        var output = f.Map(outShape);
+        return new Step(depthwise, f.Map(down), pointwise, output);
     }
 
     /// <summary>The maps this stage's branches start in (passed-through branches are the previous maps themselves).</summary>
@@ -65,13 +67,14 @@ internal sealed class Transition
 
     public FeatureMap[] Run(IReadOnlyList<FeatureMap> previous)
     {
+        var ops = _ops;
         foreach (var (source, steps) in _branches)
         {
             var x = previous[source];
             foreach (var step in steps)
             {
-                step.Depthwise.Run(x, step.DepthwiseOut);
-                step.Pointwise.Run(step.DepthwiseOut, step.Out);
+                ops.Conv(step.Depthwise, x, step.DepthwiseOut);
+                ops.Conv(step.Pointwise, step.DepthwiseOut, step.Out);
                 x = step.Out;
             }
         }

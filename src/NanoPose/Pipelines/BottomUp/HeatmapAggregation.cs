@@ -28,11 +28,13 @@ public static class HeatmapAggregation
     /// Aggregates the outputs of the network on the image and, when <paramref name="flipped"/> is given, on the image
     /// mirrored horizontally, projected to <paramref name="projectedWidth"/> × <paramref name="projectedHeight"/>: the
     /// network input size (with several test scales, the scale-1 input size). The tag dimension is 2 with flip, 1
-    /// without. <paramref name="flipIndex"/> has one entry per joint.
+    /// without. <paramref name="flipIndex"/> has one entry per joint. With <paramref name="buffers"/>, the arrays of the
+    /// previous call with them are reused: the maps returned then hold until the next such call.
     /// </summary>
     public static AggregatedMaps Aggregate(BottomUpOutputs outputs, BottomUpOutputs? flipped, int projectedWidth, int projectedHeight,
-        ReadOnlySpan<int> flipIndex, VectorWidth width)
+        ReadOnlySpan<int> flipIndex, VectorWidth width, AggregationBuffers? buffers = null)
     {
+        buffers ??= new AggregationBuffers();
         ArgumentNullException.ThrowIfNull(outputs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(projectedWidth);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(projectedHeight);
@@ -52,12 +54,14 @@ public static class HeatmapAggregation
             }
         }
 
-        var (heatmaps, tags) = Project(HalfSizeMaps(outputs, joints, null, width), projectedWidth, projectedHeight, width);
+        var (heatmaps, tags) = Project(HalfSizeMaps(outputs, joints, [], width, buffers), projectedWidth, projectedHeight, width,
+            buffers, (int)Buffer.Heatmaps, (int)Buffer.Tags);
         int plane = projectedWidth * projectedHeight;
         if (flipped is null) return new AggregatedMaps(joints, projectedHeight, projectedWidth, 1, heatmaps, tags);
 
-        var (flippedHeatmaps, flippedTags) = Project(HalfSizeMaps(flipped, joints, flipIndex.ToArray(), width), projectedWidth, projectedHeight, width);
-        var combinedTags = new float[2 * joints * plane];
+        var (flippedHeatmaps, flippedTags) = Project(HalfSizeMaps(flipped, joints, flipIndex, width, buffers), projectedWidth, projectedHeight, width,
+            buffers, (int)Buffer.FlippedHeatmaps, (int)Buffer.FlippedTags);
+        var combinedTags = buffers.Get((int)Buffer.CombinedTags, 2 * joints * plane);
         for (int i = 0; i < heatmaps.Length; i++)
         {
             heatmaps[i] = (heatmaps[i] + flippedHeatmaps[i]) / 2;
@@ -90,24 +94,27 @@ public static class HeatmapAggregation
 
     /// <summary>Heatmaps and tags (joints × half-size planes each) of one run: the quarter output resized to half size;
     /// for a flipped run, mirrored back and permuted by <paramref name="flipIndex"/>.</summary>
-    private static (ChannelMaps Heatmaps, ChannelMaps Tags) HalfSizeMaps(BottomUpOutputs outputs, int joints, int[]? flipIndex, VectorWidth width)
+    private static (ChannelMaps Heatmaps, ChannelMaps Tags) HalfSizeMaps(BottomUpOutputs outputs, int joints, ReadOnlySpan<int> flipIndex,
+        VectorWidth width, AggregationBuffers buffers)
     {
         var half = outputs.Half;
         int plane = half.Height * half.Width;
-        var quarter = Resize(outputs.Quarter, half.Height, half.Width, width);
+        var quarter = Resize(outputs.Quarter, half.Height, half.Width, width, buffers, (int)Buffer.Quarter);
         var halfData = half.Data;
-        if (flipIndex is not null)
+        bool mirrored = !flipIndex.IsEmpty;
+        if (mirrored)
         {
             MirrorRows(quarter.Data, half.Width);
-            halfData = (float[])halfData.Clone();
+            halfData = buffers.Get((int)Buffer.MirroredHalf, halfData.Length);
+            half.Data.CopyTo(halfData, 0);
             MirrorRows(halfData, half.Width);
         }
 
-        var heatmaps = new float[joints * plane];
-        var tags = new float[joints * plane];
+        var heatmaps = buffers.Get((int)Buffer.HalfHeatmaps, joints * plane);
+        var tags = buffers.Get((int)Buffer.HalfTags, joints * plane);
         for (int j = 0; j < joints; j++)
         {
-            int source = flipIndex?[j] ?? j;
+            int source = mirrored ? flipIndex[j] : j;
             var fromQuarter = quarter.Plane(source);
             var fromHalf = halfData.AsSpan(source * plane, plane);
             var destination = heatmaps.AsSpan(j * plane, plane);
@@ -117,18 +124,25 @@ public static class HeatmapAggregation
         return (new ChannelMaps(heatmaps, joints, half.Height, half.Width), new ChannelMaps(tags, joints, half.Height, half.Width));
     }
 
-    private static (float[] Heatmaps, float[] Tags) Project((ChannelMaps Heatmaps, ChannelMaps Tags) maps, int projectedWidth, int projectedHeight, VectorWidth width) =>
-        (Resize(maps.Heatmaps, projectedHeight, projectedWidth, width).Data, Resize(maps.Tags, projectedHeight, projectedWidth, width).Data);
+    private static (float[] Heatmaps, float[] Tags) Project((ChannelMaps Heatmaps, ChannelMaps Tags) maps, int projectedWidth, int projectedHeight,
+        VectorWidth width, AggregationBuffers buffers, int heatmaps, int tags) =>
+        (Resize(maps.Heatmaps, projectedHeight, projectedWidth, width, buffers, heatmaps).Data,
+         Resize(maps.Tags, projectedHeight, projectedWidth, width, buffers, tags).Data);
 
-    /// <summary><c>F.interpolate(bilinear, align_corners=False)</c> of every plane.</summary>
-    private static ChannelMaps Resize(ChannelMaps maps, int height, int width, VectorWidth vectorWidth)
+    /// <summary><c>F.interpolate(bilinear, align_corners=False)</c> of every plane, into the array of <paramref name="slot"/>.</summary>
+    private static ChannelMaps Resize(ChannelMaps maps, int height, int width, VectorWidth vectorWidth, AggregationBuffers buffers, int slot)
     {
-        var output = new float[maps.Channels * height * width];
+        var output = buffers.Get(slot, maps.Channels * height * width);
         for (int c = 0; c < maps.Channels; c++)
             BilinearResize.Resize(maps.Plane(c), new Nhwc(maps.Height, maps.Width, 1),
                 output.AsSpan(c * height * width, height * width), new Nhwc(height, width, 1), alignCorners: false, vectorWidth);
         return new ChannelMaps(output, maps.Channels, height, width);
     }
+
+    /// <summary>The arrays an aggregation writes, each kept in its slot of <see cref="AggregationBuffers"/>.</summary>
+    private enum Buffer { Quarter, MirroredHalf, HalfHeatmaps, HalfTags, Heatmaps, Tags, FlippedHeatmaps, FlippedTags, CombinedTags, Count }
+
+    internal const int BufferCount = (int)Buffer.Count;
 
     private static void MirrorRows(float[] planes, int width)
     {
@@ -143,5 +157,22 @@ public static class HeatmapAggregation
             throw new ArgumentException($"the quarter-size output must hold {joints} heatmaps and {joints} tag maps, found {outputs.Quarter.Channels} channels", name);
         if (outputs.Half.Channels < joints)
             throw new ArgumentException($"the half-size output must hold at least {joints} heatmaps, found {outputs.Half.Channels} channels", name);
+    }
+}
+
+/// <summary>
+/// The arrays of one <see cref="HeatmapAggregation.Aggregate"/> call, kept for the next: aggregating images of one size
+/// again allocates no large arrays. Each is written in full before it is read.
+/// </summary>
+public sealed class AggregationBuffers
+{
+    private readonly float[][] _arrays = new float[HeatmapAggregation.BufferCount][];
+
+    /// <summary>The array of <paramref name="slot"/>: the kept one when its length matches, else a new one.</summary>
+    internal float[] Get(int slot, int length)
+    {
+        ref var array = ref _arrays[slot];
+        if (array is null || array.Length != length) array = GC.AllocateUninitializedArray<float>(length);
+        return array;
     }
 }

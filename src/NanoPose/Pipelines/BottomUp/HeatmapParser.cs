@@ -16,12 +16,21 @@ public sealed class HeatmapParser(ParserOptions? options = null)
     public List<BottomUpPerson> Parse(AggregatedMaps maps, ReadOnlySpan<int> jointOrder)
     {
         ArgumentNullException.ThrowIfNull(maps);
-        var suppressed = new float[maps.PlaneSize];
+        // A plane-sized scratch from the shared pool: large, and needed only here (the parser stays stateless).
+        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(maps.PlaneSize);
         var candidates = new JointCandidates[maps.Joints];
-        for (int j = 0; j < maps.Joints; j++)
+        try
         {
-            PeakSelection.SuppressNonMaxima(maps.Heatmap(j), maps.Height, maps.Width, Options.NmsKernel, suppressed);
-            candidates[j] = PeakSelection.TopK(suppressed, maps, j, Options.MaxPeople);
+            var suppressed = scratch.AsSpan(0, maps.PlaneSize);
+            for (int j = 0; j < maps.Joints; j++)
+            {
+                PeakSelection.SuppressNonMaxima(maps.Heatmap(j), maps.Height, maps.Width, Options.NmsKernel, suppressed);
+                candidates[j] = PeakSelection.TopK(suppressed, maps, j, Options.MaxPeople);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
 
         var people = TagGrouping.Group(candidates, jointOrder, Options);

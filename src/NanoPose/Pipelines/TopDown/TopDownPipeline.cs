@@ -1,4 +1,5 @@
 using NanoPose.Models;
+using NanoPose.Threading;
 
 namespace NanoPose.Pipelines.TopDown;
 
@@ -22,28 +23,37 @@ public sealed record TopDownOptions
 /// input by an affine warp, normalised, run through the network (and mirrored, with the flip test), its heatmaps
 /// decoded and mapped back to image pixels, scored, and the people filtered by OKS-NMS.
 /// <para>
-/// Not thread-safe: the network and the buffers here are reused by every call; use one pipeline per thread.
+/// With a <see cref="WorkerPool"/> of n threads, the crops run n at a time, one per thread, each thread on its own
+/// instance of the network (<see cref="IPoseNetwork.Replicate"/>: shared weights, own buffers); a single crop runs on
+/// the given network, which may split its operations over the same pool. Every person is computed exactly as with
+/// one thread.
+/// </para>
+/// <para>
+/// Not thread-safe: the networks and the buffers here are reused by every call; use one pipeline per thread.
 /// </para>
 /// </summary>
 public sealed class TopDownPipeline
 {
-    private readonly IPoseNetwork _network;
     private readonly TopDownOptions _options;
+    private readonly CropRunner[] _runners;
+    private readonly Wave _wave;
+    private readonly WorkerPool? _pool;
     private readonly InputNormalization _normalization = InputNormalization.ImageNet;
     private readonly byte[] _crop;
-    private readonly float[] _input, _flippedInput;
-    private float[] _heatmaps = [], _heatmapsOfFlipped = [], _averaged = [];
+    private readonly int _inputWidth, _inputHeight;
 
-    public TopDownPipeline(IPoseNetwork network, TopDownOptions? options = null)
+    /// <param name="pool">Threads to run crops on in parallel (null: one at a time on the calling thread).</param>
+    public TopDownPipeline(IPoseNetwork network, TopDownOptions? options = null, WorkerPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         if (network.InputChannels != 3) throw new ArgumentException($"a top-down network takes an RGB image (3 channels), this one takes {network.InputChannels}", nameof(network));
-        _network = network;
         _options = options ?? new TopDownOptions();
         if (!Enum.IsDefined(_options.Decoding)) throw new ArgumentOutOfRangeException(nameof(options), _options.Decoding, "unknown decoding");
-        _crop = new byte[network.InputWidth * network.InputHeight * 3];
-        _input = new float[network.InputWidth * network.InputHeight * 3];
-        _flippedInput = new float[_input.Length];
+        (_pool, _inputWidth, _inputHeight) = (pool, network.InputWidth, network.InputHeight);
+        _runners = new CropRunner[pool?.Threads ?? 1];
+        for (int r = 0; r < _runners.Length; r++) _runners[r] = new CropRunner(r == 0 ? network : network.Replicate(), _options.FlipTest);
+        _wave = new Wave(_runners);
+        _crop = new byte[_inputWidth * _inputHeight * 3];
     }
 
     /// <summary>
@@ -52,34 +62,37 @@ public sealed class TopDownPipeline
     /// </summary>
     public IReadOnlyList<TopDownPerson> Estimate(RgbImage image, ReadOnlySpan<PersonBox> boxes)
     {
-        int inputWidth = _network.InputWidth, inputHeight = _network.InputHeight;
         var centerScales = new CenterScale[boxes.Length];
         for (int i = 0; i < boxes.Length; i++)
         {
             boxes[i].Validate(image.Width, image.Height, $"boxes[{i}]");
-            centerScales[i] = CenterScale.FromBox(boxes[i], image.Width, image.Height, inputWidth, inputHeight, _options.Padding);
+            centerScales[i] = CenterScale.FromBox(boxes[i], image.Width, image.Height, _inputWidth, _inputHeight, _options.Padding);
         }
 
         var people = new List<TopDownPerson>(boxes.Length);
-        for (int i = 0; i < boxes.Length; i++)
+        for (int first = 0; first < boxes.Length; first += _runners.Length)
         {
-            var toCrop = AffineTransform.FromCenterScale(centerScales[i], inputWidth, inputHeight);
-            AffineWarp.WarpBilinear(image, toCrop, _crop, inputWidth, inputHeight);
-            _normalization.ToNchw(_crop, inputWidth, inputHeight, _input);
-            var (heatmaps, height, width) = Heatmaps(_input, ref _heatmaps);
-            if (_options.FlipTest)
+            // A wave: the crops are cut on this thread (the image is the caller's span), then the networks run in parallel.
+            int count = Math.Min(_runners.Length, boxes.Length - first);
+            for (int r = 0; r < count; r++)
             {
-                FlipTest.FlipHorizontally(_input, 3, inputHeight, inputWidth, _flippedInput);
-                var (flipped, _, _) = Heatmaps(_flippedInput, ref _heatmapsOfFlipped);
-                if (_averaged.Length != heatmaps.Length) _averaged = new float[heatmaps.Length];
-                FlipTest.Average(heatmaps, flipped, CocoKeypoints.Count, height, width, CocoKeypoints.FlipPartner, _averaged);
-                heatmaps = _averaged;
+                var toCrop = AffineTransform.FromCenterScale(centerScales[first + r], _inputWidth, _inputHeight);
+                AffineWarp.WarpBilinear(image, toCrop, _crop, _inputWidth, _inputHeight);
+                _normalization.ToNchw(_crop, _inputWidth, _inputHeight, _runners[r].Input);
             }
+            if (count == 1 || _pool is null)
+                for (int r = 0; r < count; r++) _runners[r].Run();
+            else _pool.Run(_wave, count);
 
-            var keypoints = new Keypoint[CocoKeypoints.Count];
-            HeatmapDecoder.Decode(heatmaps, CocoKeypoints.Count, height, width, _options.Decoding, keypoints);
-            HeatmapDecoder.ToImage(keypoints, centerScales[i], width, height);
-            people.Add(new TopDownPerson(keypoints, PersonScoring.InstanceScore(keypoints, boxes[i].Score), boxes[i], centerScales[i]));
+            for (int r = 0; r < count; r++)
+            {
+                int i = first + r;
+                var (heatmaps, height, width) = _runners[r].Heatmaps;
+                var keypoints = new Keypoint[CocoKeypoints.Count];
+                HeatmapDecoder.Decode(heatmaps, CocoKeypoints.Count, height, width, _options.Decoding, keypoints);
+                HeatmapDecoder.ToImage(keypoints, centerScales[i], width, height);
+                people.Add(new TopDownPerson(keypoints, PersonScoring.InstanceScore(keypoints, boxes[i].Score), boxes[i], centerScales[i]));
+            }
         }
 
         if (_options.OksNmsThreshold is not double threshold) return people;
@@ -88,18 +101,49 @@ public sealed class TopDownPipeline
         return [.. kept.Select(i => people[i])];
     }
 
-    /// <summary>Runs the network and copies its NHWC heatmaps into <paramref name="buffer"/> in NCHW order.</summary>
-    private (float[] Heatmaps, int Height, int Width) Heatmaps(float[] input, ref float[] buffer)
+    /// <summary>Runner p runs on thread p.</summary>
+    private sealed class Wave(CropRunner[] runners) : IParallelWork
     {
-        var map = _network.Forward(input)[0];
-        if (map.ChannelCount != CocoKeypoints.Count)
-            throw new InvalidOperationException($"the network predicts {map.ChannelCount} heatmaps; the top-down pipeline decodes the {CocoKeypoints.Count} COCO keypoints");
-        int plane = map.Height * map.Width;
-        if (buffer.Length != plane * map.ChannelCount) buffer = new float[plane * map.ChannelCount];
-        var nhwc = map.Span;
-        for (int p = 0; p < plane; p++)
-            for (int c = 0; c < map.ChannelCount; c++)
-                buffer[c * plane + p] = nhwc[p * map.Shape.PixelStride + c];
-        return (buffer, map.Height, map.Width);
+        public void Run(int part, int parts) => runners[part].Run();
+    }
+
+    /// <summary>One crop at a time on one network: its input, and its heatmaps (flip-averaged with the flip test) in NCHW.</summary>
+    private sealed class CropRunner(IPoseNetwork network, bool flipTest)
+    {
+        private readonly float[] _flippedInput = new float[network.InputWidth * network.InputHeight * 3];
+        private float[] _heatmaps = [], _heatmapsOfFlipped = [], _averaged = [];
+
+        public float[] Input { get; } = new float[network.InputWidth * network.InputHeight * 3];
+
+        public (float[] Values, int Height, int Width) Heatmaps { get; private set; }
+
+        public void Run()
+        {
+            var (heatmaps, height, width) = RunNetwork(Input, ref _heatmaps);
+            if (flipTest)
+            {
+                FlipTest.FlipHorizontally(Input, 3, network.InputHeight, network.InputWidth, _flippedInput);
+                var (flipped, _, _) = RunNetwork(_flippedInput, ref _heatmapsOfFlipped);
+                if (_averaged.Length != heatmaps.Length) _averaged = new float[heatmaps.Length];
+                FlipTest.Average(heatmaps, flipped, CocoKeypoints.Count, height, width, CocoKeypoints.FlipPartner, _averaged);
+                heatmaps = _averaged;
+            }
+            Heatmaps = (heatmaps, height, width);
+        }
+
+        /// <summary>Runs the network and copies its NHWC heatmaps into <paramref name="buffer"/> in NCHW order.</summary>
+        private (float[] Heatmaps, int Height, int Width) RunNetwork(float[] input, ref float[] buffer)
+        {
+            var map = network.Forward(input)[0];
+            if (map.ChannelCount != CocoKeypoints.Count)
+                throw new InvalidOperationException($"the network predicts {map.ChannelCount} heatmaps; the top-down pipeline decodes the {CocoKeypoints.Count} COCO keypoints");
+            int plane = map.Height * map.Width;
+            if (buffer.Length != plane * map.ChannelCount) buffer = new float[plane * map.ChannelCount];
+            var nhwc = map.Span;
+            for (int p = 0; p < plane; p++)
+                for (int c = 0; c < map.ChannelCount; c++)
+                    buffer[c * plane + p] = nhwc[p * map.Shape.PixelStride + c];
+            return (buffer, map.Height, map.Width);
+        }
     }
 }

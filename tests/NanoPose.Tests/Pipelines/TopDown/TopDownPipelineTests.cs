@@ -119,6 +119,8 @@ public class TopDownPipelineTests(ITestOutputHelper output)
         public long ParameterCount => 0;
         public long MultiplyAccumulates => 0;
         public IReadOnlyList<(string Label, string Value)> Figures => [];
+        public long BufferFloats => _heatmaps.Buffer.Length;
+        public IPoseNetwork Replicate() => new FixedHeatmapNetwork();
 
         public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)
         {

@@ -80,7 +80,8 @@ public class EfficientHrnetGoldenTests(EfficientHrnetGoldenTests.ConvertedH4 con
     {
         const string prefix = Folder + "efficienthrnet_H-4_384x384_";
         var taps = new Dictionary<string, FeatureMap>();
-        var outputs = Run(prefix, (name, map) => taps[name] = map);
+        // A tapped map is valid during the callback only (its memory is reused later in the run): keep a copy.
+        var outputs = Run(prefix, (name, map) => taps[name] = Copy(map));
         string[] expectedTaps =
         [
             "backbone_tap0", "backbone_tap1", "backbone_tap2", "backbone_tap3", "stage2_branch0", "stage2_branch1",
@@ -99,6 +100,13 @@ public class EfficientHrnetGoldenTests(EfficientHrnetGoldenTests.ConvertedH4 con
         var outputs = Run(prefix);
         AssertMatches(prefix + "output0", outputs.HeatmapsAndTags);
         AssertMatches(prefix + "output1", outputs.Heatmaps);
+    }
+
+    private static FeatureMap Copy(FeatureMap map)
+    {
+        var copy = FeatureMap.Allocate(map.Height, map.Width, map.ChannelCount);
+        copy.CopyFromNchw(map.ToNchw());
+        return copy;
     }
 
     private EfficientHrnetOutputs Run(string prefix, Action<string, FeatureMap>? tap = null)

@@ -1,0 +1,231 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.DataMovement;
+using NanoPose.Kernels.Elementwise;
+using NanoPose.Kernels.Pooling;
+using NanoPose.Kernels.Resize;
+using NanoPose.Kernels.Simd;
+using NanoPose.Threading;
+
+namespace NanoPose.Layers;
+
+/// <summary>
+/// Runs the operations of one network instance over its <see cref="FeatureMap"/>s, so model code reads as the network
+/// does. Large convolutions and elementwise operations are split into equal contiguous ranges of output rows (or
+/// pixels) over the <see cref="WorkerPool"/>, never along a reduction, so every value is computed exactly as by one
+/// thread. In trace mode (<see cref="Trace"/>) nothing is computed: each operation notes its operands' uses in the
+/// <see cref="Arena"/>, one step per operation, which is how the arena learns the tensors' lifetimes.
+/// <para>Not thread-safe: one instance runs one operation at a time (its split jobs are reused, so a run allocates nothing).</para>
+/// </summary>
+internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerPool? pool)
+{
+    /// <summary>Below this many multiply-accumulates a convolution runs on one thread (a dispatch costs microseconds).</summary>
+    private const long ParallelMacs = 1 << 18;
+
+    /// <summary>Below this many output floats an elementwise operation runs on one thread.</summary>
+    private const long ParallelFloats = 1 << 15;
+
+    private readonly ConvJob _conv = new();
+    private readonly DeconvJob _deconv = new();
+    private readonly RowsJob _rows = new() { Width = width };
+    private bool _tracing;
+
+    public VectorWidth Width => width;
+    public ActivationArena Arena => arena;
+
+    /// <summary>Runs <paramref name="forward"/> in trace mode: operations only note their operands' uses.</summary>
+    public void Trace(Action forward)
+    {
+        _tracing = true;
+        try
+        {
+            forward();
+        }
+        finally
+        {
+            _tracing = false;
+        }
+    }
+
+    /// <summary>In trace mode notes the operands as used in one step and returns true (skip the work).</summary>
+    private bool Traced(FeatureMap a, FeatureMap? b = null, FeatureMap? c = null)
+    {
+        if (!_tracing) return false;
+        arena.Use(a);
+        if (b is not null) arena.Use(b);
+        if (c is not null) arena.Use(c);
+        arena.EndStep();
+        return true;
+    }
+
+    private int Parts(long work, long threshold, int units) =>
+        pool is null || work < threshold ? 1 : Math.Min(pool.Threads, units);
+
+    /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
+    public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null)
+    {
+        if (Traced(input, output, residual)) return;
+        int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, layer.SplitUnits(output.Shape));
+        if (parts == 1)
+        {
+            layer.Run(input, output, residual);
+            return;
+        }
+        (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual) = (layer, input, output, residual);
+        Dispatch(_conv, parts);
+    }
+
+    public void Deconv(DeconvLayer layer, FeatureMap input, FeatureMap output)
+    {
+        if (Traced(input, output)) return;
+        int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, output.Height);
+        if (parts == 1)
+        {
+            layer.Run(input, output);
+            return;
+        }
+        (_deconv.Layer, _deconv.Input, _deconv.Output) = (layer, input, output);
+        Dispatch(_deconv, parts);
+    }
+
+    /// <summary>output = a + b; output may be a or b itself.</summary>
+    public void Add(FeatureMap a, FeatureMap b, FeatureMap output)
+    {
+        if (Traced(a, b, output)) return;
+        RunRows(RowOp.Add, a, b, output, output.Height);
+    }
+
+    public void Relu(FeatureMap map)
+    {
+        if (Traced(map)) return;
+        RunRows(RowOp.Relu, map, null, map, map.Height);
+    }
+
+    /// <summary>output = input · scale, one factor per channel from the 1×1 map <paramref name="scale"/>; output may be input.</summary>
+    public void ScaleChannels(FeatureMap input, FeatureMap scale, FeatureMap output)
+    {
+        if (Traced(input, scale, output)) return;
+        RunRows(RowOp.ScaleChannels, input, scale, output, output.Height);
+    }
+
+    /// <summary><c>channel_shuffle(torch.cat([first, second], dim=1), 2)</c>.</summary>
+    public void ConcatShuffle(FeatureMap first, FeatureMap second, FeatureMap output)
+    {
+        if (Traced(first, second, output)) return;
+        RunRows(RowOp.ConcatShuffle, first, second, output, output.Height);
+    }
+
+    /// <summary>output[…, channelStart + c] = input[…, c]: one input of a concat.</summary>
+    public void CopyChannelsInto(FeatureMap input, FeatureMap output, int channelStart)
+    {
+        if (Traced(input, output)) return;
+        _rows.ChannelStart = channelStart;
+        RunRows(RowOp.CopyInto, input, null, output, output.Height);
+    }
+
+    /// <summary><c>nn.Upsample(scale_factor=factor, mode='nearest')</c>; split by input rows, each giving
+    /// <paramref name="factor"/> output rows.</summary>
+    public void UpsampleNearest(FeatureMap input, FeatureMap output, int factor)
+    {
+        if (Traced(input, output)) return;
+        _rows.Factor = factor;
+        RunRows(RowOp.UpsampleNearest, input, null, output, input.Height);
+    }
+
+    /// <summary>output = input · F.interpolate(weights, size=input size, mode='nearest').</summary>
+    public void MultiplyByNearestUpsampled(FeatureMap input, FeatureMap weights, FeatureMap output)
+    {
+        if (Traced(input, weights, output)) return;
+        Arithmetic.MultiplyByNearestUpsampled(input.Span, input.Shape, weights.Span, weights.Shape, output.Span, output.Shape, width);
+    }
+
+    /// <summary><c>F.adaptive_avg_pool2d(input, output size)</c>; output may be a channel slice of a wider map.</summary>
+    public void AdaptiveAveragePool(FeatureMap input, FeatureMap output)
+    {
+        if (Traced(input, output)) return;
+        AveragePooling.Adaptive(input.Span, input.Shape, output.Span, output.Shape, width);
+    }
+
+    /// <summary>output (1×1×C) = the mean of every channel.</summary>
+    public void GlobalAveragePool(FeatureMap input, FeatureMap output)
+    {
+        if (Traced(input, output)) return;
+        AveragePooling.Global(input.Span, input.Shape, output.Span, width);
+    }
+
+    /// <summary><c>F.interpolate(input, size=output size, mode='bilinear', align_corners=…)</c>.</summary>
+    public void ResizeBilinear(FeatureMap input, FeatureMap output, bool alignCorners)
+    {
+        if (Traced(input, output)) return;
+        BilinearResize.Resize(input.Span, input.Shape, output.Span, output.Shape, alignCorners, width);
+    }
+
+    private void RunRows(RowOp op, FeatureMap a, FeatureMap? b, FeatureMap output, int rows)
+    {
+        (_rows.Op, _rows.A, _rows.B, _rows.Output, _rows.Rows) = (op, a, b, output, rows);
+        int parts = Parts((long)output.Shape.Pixels * output.ChannelCount, ParallelFloats, rows);
+        if (parts == 1) _rows.Run(0, 1);
+        else Dispatch(_rows, parts);
+    }
+
+    private void Dispatch(IParallelWork work, int parts) => pool!.Run(work, parts);
+
+    private sealed class ConvJob : IParallelWork
+    {
+        public ConvLayer Layer = null!;
+        public FeatureMap Input = null!, Output = null!;
+        public FeatureMap? Residual;
+
+        public void Run(int part, int parts) => Layer.Run(Input, Output, Residual, part, parts);
+    }
+
+    private sealed class DeconvJob : IParallelWork
+    {
+        public DeconvLayer Layer = null!;
+        public FeatureMap Input = null!, Output = null!;
+
+        public void Run(int part, int parts) => Layer.Run(Input, Output, part, parts);
+    }
+
+    private enum RowOp { Add, Relu, ScaleChannels, ConcatShuffle, CopyInto, UpsampleNearest }
+
+    /// <summary>An elementwise operation on a range of rows of every operand (the same rows, except the nearest
+    /// upsampling, whose output rows are <see cref="Factor"/> times its input rows).</summary>
+    private sealed class RowsJob : IParallelWork
+    {
+        public VectorWidth Width;
+        public RowOp Op;
+        public FeatureMap A = null!, Output = null!;
+        public FeatureMap? B;
+        public int Rows, ChannelStart, Factor;
+
+        public void Run(int part, int parts)
+        {
+            var (start, end) = WorkerPool.Range(Rows, part, parts);
+            if (start == end) return;
+            var a = A.RowSpan(start, end, out var aShape);
+            switch (Op)
+            {
+                case RowOp.Add:
+                    Arithmetic.Add(a, aShape, B!.RowSpan(start, end, out var bShape), bShape, Output.RowSpan(start, end, out var sum), sum, Width);
+                    break;
+                case RowOp.Relu:
+                    InPlaceActivation.Apply(Output.RowSpan(start, end, out var relu), relu, Activation.ReLU, Width);
+                    break;
+                case RowOp.ScaleChannels:
+                    Arithmetic.ScaleChannels(a, aShape, B!.Span, Output.RowSpan(start, end, out var scaled), scaled, Width);
+                    break;
+                case RowOp.ConcatShuffle:
+                    ChannelShuffle.ConcatShuffle2(a, aShape, B!.RowSpan(start, end, out var second), second,
+                        Output.RowSpan(start, end, out var shuffled), shuffled, Width);
+                    break;
+                case RowOp.CopyInto:
+                    ChannelSlices.CopyInto(a, aShape, Output.RowSpan(start, end, out var concat), concat, ChannelStart, Width);
+                    break;
+                case RowOp.UpsampleNearest:
+                    NearestResize.UpsampleByFactor(a, aShape, Output.RowSpan(start * Factor, end * Factor, out var upsampled), upsampled,
+                        Factor, Factor, Width);
+                    break;
+            }
+        }
+    }
+}
