@@ -13,6 +13,9 @@ namespace NanoPose.PoseEstimation;
 /// </summary>
 internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimatorOptions options, VectorWidth width, WorkerPool? pool) : IPeopleEstimation
 {
+    /// <summary>The flip permutation as the aggregation takes it (a span).</summary>
+    private static readonly int[] FlipPartner = [.. CocoKeypoints.FlipPartner];
+
     private readonly HeatmapParser _parser = new();
     // The network at the last input size: consecutive images of one size (a video, a folder of one camera) reuse it.
     private EfficientHrnetNetwork? _network;
@@ -45,7 +48,7 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
             flipped = Outputs(_network.Forward(_mirrored), _outputCopies[1]);
         }
 
-        var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, HeatmapAggregation.CocoFlipIndex, width, _aggregation);
+        var maps = HeatmapAggregation.Aggregate(outputs, flipped, inputWidth, inputHeight, FlipPartner, width, _aggregation);
         return [.. _parser.Parse(maps, alignment).Select(p => new EstimatedPerson(p.Keypoints, p.Score, null))];
     }
 

@@ -21,9 +21,6 @@ namespace NanoPose.Pipelines.BottomUp;
 /// </summary>
 public static class HeatmapAggregation
 {
-    /// <summary>COCO's horizontal-flip permutation: left and right joints swap.</summary>
-    public static ReadOnlySpan<int> CocoFlipIndex => [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15];
-
     /// <summary>
     /// Aggregates the outputs of the network on the image and, when <paramref name="flipped"/> is given, on the image
     /// mirrored horizontally, projected to <paramref name="projectedWidth"/> × <paramref name="projectedHeight"/>: the

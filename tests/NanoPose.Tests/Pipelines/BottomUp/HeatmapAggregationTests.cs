@@ -69,12 +69,6 @@ public class HeatmapAggregationTests
     }
 
     [Fact]
-    public void UsesTheCocoFlipIndex()
-    {
-        Assert.Equal([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15], HeatmapAggregation.CocoFlipIndex.ToArray());
-    }
-
-    [Fact]
     public void RejectsMismatchedOutputs()
     {
         var outputs = new BottomUpOutputs(Constant(1, 2, 2, 3, 10, 11), Constant(2, 4, 4, 5, 0, 0));
