@@ -19,7 +19,8 @@ internal static class CommandLine
     public const string Usage = """
         usage: nanopose predict <image|folder|glob>... [--model <file.npw>] [--boxes <results-or-dets.json>] [--flip]
                                 [--decode default|dark] [--json <out.json> | --jsonl <out.jsonl>]
-                                [--draw <dir>] [--min-score <0..1>] [--threads <n>]
+                                [--draw <dir>] [--draw-format png|jpg] [--min-score <0..1>]
+                                [--threads <n>]
                nanopose eval --annotations <gt.json> --images <dir> [--model <file.npw>] [--boxes gt|<dets.json>]
                              [--flip] [--decode default|dark] [--json <stats.json>]
                nanopose bench [--model <file.npw>] [--runs <n>] [--input <W>x<H>] [--threads <n>]

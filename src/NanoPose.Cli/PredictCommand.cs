@@ -30,7 +30,7 @@ internal static class PredictCommand
     public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
         var options = Options.Parse(args,
-            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--min-score", "--threads"], ["--flip"], positionals: true);
+            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--draw-format", "--min-score", "--threads"], ["--flip"], positionals: true);
         if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image, folder or glob");
         if (options.Optional("--json") is not null && options.Optional("--jsonl") is not null)
             throw new UsageException("--json and --jsonl are two formats for one output: give one of them");
@@ -50,7 +50,10 @@ internal static class PredictCommand
             failed++;
         }
         string[] files = [.. inputs.SelectMany(x => x.Files)];
-        var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder);
+        string drawFormat = options.Optional("--draw-format") ?? "png";
+        if (!PoseDrawing.Formats.Contains(drawFormat))
+            throw new UsageException($"--draw-format must be {string.Join(" or ", PoseDrawing.Formats)}, not '{drawFormat}'");
+        var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder, drawFormat);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
 
         var batch = new Batch(files, model, estimatorOptions, threads, cancel, (index, estimator, decoder) =>

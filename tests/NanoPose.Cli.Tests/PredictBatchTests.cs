@@ -111,6 +111,18 @@ public sealed class PredictBatchTests : IDisposable
     }
 
     [Fact]
+    public void DrawFormatJpgWritesJpegPictures()
+    {
+        string pictures = Path.Combine(_folder, "jpegs");
+        var (code, _, error) = Run(["predict", "--model", TinyPoseModel.NpwPath, Path.Combine(Photos(), "a.jpg"), "--draw", pictures, "--draw-format", "jpg"]);
+        Assert.True(code == 0, error);
+        string picture = Assert.Single(Directory.GetFiles(pictures));
+        Assert.Equal("a.jpg", Path.GetFileName(picture));
+        Assert.Equal(640, new ImageFileDecoder().Decode(picture).Width);
+        Assert.Contains("--draw-format", Run(["predict", "--model", TinyPoseModel.NpwPath, "x.jpg", "--draw", pictures, "--draw-format", "gif"]).Error);
+    }
+
+    [Fact]
     public void TwoImagesWithOneNameGetTwoPictures()
     {
         string[] paths = PoseDrawing.TargetPaths(["x/a.jpg", "y/a.png", "z/A.bmp", "b.jpg"], "out");
