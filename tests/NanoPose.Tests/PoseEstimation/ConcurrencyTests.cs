@@ -106,6 +106,77 @@ public class ConcurrencyTests
     }
 
     [Fact]
+    public void DisposingWhileCallsRunLetsThemFinishAndRefusesLaterCalls()
+    {
+        // Threads = 2: the estimator owns a worker pool, used by whichever call holds the first instance.
+        var estimator = PoseEstimator.Load(TopDownModel.Value, new PoseEstimatorOptions { Threads = 2 });
+        Assert.Equal(1, estimator.LiveWorkers);
+        var jobs = TopDownJobs();
+        var expected = Sequential(estimator, jobs);
+        var testCanceled = TestContext.Current.CancellationToken;
+        int disposeStarted = 0, disposeReturned = 0, spanningDispose = 0, finishedAfterDispose = 0, refused = 0;
+        var problems = new List<string>();
+        using var warm = new CountdownEvent(Threads);
+        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            for (int call = 0; ; call++)
+            {
+                int j = (t + call) % jobs.Length;
+                bool startedBeforeDispose = Volatile.Read(ref disposeStarted) == 0;
+                try
+                {
+                    var people = jobs[j].Run(estimator, testCanceled);
+                    if (!SeededModels.SamePeople(expected[j], people)) lock (problems) problems.Add($"thread {t}, call {call}: other people");
+                    if (Volatile.Read(ref disposeReturned) != 0)
+                    {
+                        Interlocked.Increment(ref finishedAfterDispose);
+                        if (startedBeforeDispose) Interlocked.Increment(ref spanningDispose);
+                    }
+                }
+                catch (ObjectDisposedException e) when (e.ObjectName == typeof(PoseEstimator).FullName)
+                {
+                    Interlocked.Increment(ref refused);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    lock (problems) problems.Add($"thread {t}, call {call}: {e.GetType().Name}: {e.Message}");
+                    return;
+                }
+                if (call == 1) warm.Signal();
+            }
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        warm.Wait(testCanceled);   // every thread has finished two calls and is making more
+        Volatile.Write(ref disposeStarted, 1);
+        estimator.Dispose();
+        Volatile.Write(ref disposeReturned, 1);
+        int liveWorkersRightAfterDispose = estimator.LiveWorkers;
+        workers.ForEach(t => t.Join());
+
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{Threads} threads: {spanningDispose} calls ran across Dispose and finished, {finishedAfterDispose} finished after it, " +
+            $"{refused} refused; {estimator.Instances} instances; worker threads right after Dispose: {liveWorkersRightAfterDispose}");
+        Assert.True(problems.Count == 0, string.Join("; ", problems.Take(5)));
+        Assert.Equal(Threads, refused);   // every thread's loop ended on ObjectDisposedException
+        Assert.True(spanningDispose > 0, "no call was running while Dispose ran: the test saw nothing");
+        Assert.Equal(0, estimator.CallsRunning);
+        Assert.Equal(0, estimator.LiveWorkers);   // released by the last call out
+        Assert.Throws<ObjectDisposedException>(() => jobs[0].Run(estimator, testCanceled));
+        estimator.Dispose();   // twice is harmless
+    }
+
+    [Fact]
+    public void DisposingAnIdleEstimatorReleasesItsWorkersAtOnce()
+    {
+        var estimator = PoseEstimator.Load(TopDownModel.Value, new PoseEstimatorOptions { Threads = 3 });
+        Assert.Equal(2, estimator.LiveWorkers);
+        estimator.Dispose();
+        Assert.Equal(0, estimator.LiveWorkers);
+        Assert.Throws<ObjectDisposedException>(() => TopDownJobs()[0].Run(estimator, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public void OneThreadUsesOneInstance()
     {
         using var estimator = PoseEstimator.Load(TopDownModel.Value);
