@@ -109,8 +109,9 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Runs the images on <c>workers</c> threads, each with its own estimator (an estimator serves one call at a
-    /// time), and hands the results back in input order as they become available. With fewer images than threads the
+    /// Runs the images on <c>workers</c> threads, each with its own estimator (so that each can have its share of
+    /// worker threads: an estimator shared by callers lends its pool to one call at a time), and hands the results
+    /// back in input order as they become available. With fewer images than threads the
     /// spare threads go inside the estimators (<see cref="PoseEstimatorOptions.Threads"/>). The estimators are built
     /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
     /// new images, and the images being estimated stop before their next network run (they are not reported).
