@@ -26,13 +26,14 @@ internal static class PoseCommand
         return new Evaluation.CocoKeypointDetection(imageId, 1, keypoints, person.Score);
     }
 
-    /// <summary>Runs the estimator on a decoded image; a bad box is reported with where it came from.</summary>
+    /// <summary>Runs the estimator on a decoded image; a bad box is reported with where it came from. A canceled
+    /// <paramref name="cancel"/> throws <see cref="OperationCanceledException"/> before the next network run.</summary>
     public static IReadOnlyList<EstimatedPerson> Estimate(PoseEstimator estimator, ImageSharp.DecodedImage image, string imageName,
-        IReadOnlyList<PersonBox>? boxes, string? boxSource)
+        IReadOnlyList<PersonBox>? boxes, string? boxSource, CancellationToken cancel = default)
     {
         try
         {
-            return estimator.Estimate(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, boxes);
+            return estimator.Estimate(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, boxes, cancel);
         }
         catch (ArgumentException e) when (boxSource is not null && e.ParamName?.StartsWith("boxes", StringComparison.Ordinal) == true)
         {

@@ -62,7 +62,7 @@ internal static class PredictCommand
             long imageId = ImageId(path, index + 1, boxes is not null);
             var image = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
-            var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath);
+            var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath, cancel);
             if (drawPaths is not null) PoseDrawing.Save(image, people, minScore, drawPaths[index]);
             return (imageId, people);
         });
@@ -112,11 +112,12 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Runs the images on <c>workers</c> threads, each with its own estimator (an estimator serves one call at a
-    /// time), and hands the results back in input order as they become available. With fewer images than threads the
+    /// Runs the images on <c>workers</c> threads, each with its own estimator (so that each can have its share of
+    /// worker threads: an estimator shared by callers lends its pool to one call at a time), and hands the results
+    /// back in input order as they become available. With fewer images than threads the
     /// spare threads go inside the estimators (<see cref="PoseEstimatorOptions.Threads"/>). The estimators are built
     /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
-    /// new images; the ones already running finish.
+    /// new images, and the images being estimated stop before their next network run (they are not reported).
     /// </summary>
     private sealed class Batch(string[] files, NpwFile model, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
@@ -152,6 +153,7 @@ internal static class PredictCommand
                     for (int i; !cancel.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < files.Length;)
                         finished.Add((i, Process(i, estimator, decoder)));
                 }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested) { }   // the image stopped midway: not a result
                 catch (Exception e) { Interlocked.CompareExchange(ref crash, e, null); }   // handed to the caller below
                 finally
                 {
@@ -184,7 +186,7 @@ internal static class PredictCommand
                 var (imageId, people) = process(index, estimator, decoder);
                 return new(path, imageId, people, null, false, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
-            catch (Exception e)
+            catch (Exception e) when (!(e is OperationCanceledException && cancel.IsCancellationRequested))
             {
                 bool isInput = CommandLine.IsInputProblem(e);
                 string message = isInput ? e.Message : $"{path}: internal error ({e.GetType().Name}): {e.Message}";

@@ -14,16 +14,28 @@ namespace NanoPose;
 /// PP-TinyPose) find one person per given box, bottom-up models (EfficientHRNet) find everyone in the image.
 /// Images are raw 8-bit RGB or BGR pixels: the engine decodes no image files.
 /// <para>
-/// <b>Thread safety:</b> an instance is not thread-safe. It reuses its network buffers on every call, so
-/// <see cref="Estimate"/> must not run on two threads at once: give each thread its own estimator (loading the same
-/// file again is cheap next to running it), or serialise calls with a lock. Instances share nothing with each other.
+/// <b>Thread safety:</b> <see cref="Estimate"/> may be called from any number of threads at once on one instance, and
+/// gives every call the same people as if the calls had run one after another. A call runs on an estimation instance
+/// of its own, rented for the call: the first is built with the estimator; a call that finds every instance busy
+/// builds another (sharing the packed weights, with its own activation memory, running on its caller's thread
+/// alone), which is kept for later calls. So an estimator holds at most as many instances as calls ever ran at
+/// once, and no lock is held while a network runs. The instance built with the estimator is the one that uses the
+/// worker threads of <see cref="PoseEstimatorOptions.Threads"/>, one call at a time.
+/// </para>
+/// <para>
+/// <b>Disposal</b> may happen while calls are running: they finish normally, calls made afterwards throw
+/// <see cref="ObjectDisposedException"/>, and the networks and worker threads are released when the last running
+/// call returns (by <see cref="Dispose"/> itself when none is running).
 /// </para>
 /// </summary>
 public sealed class PoseEstimator : IDisposable
 {
-    private IPeopleEstimation? _estimation;
-    private WorkerPool? _pool;
-    private byte[] _rgb = [];
+    private Func<EstimationInstance>? _createInstance;   // null once released
+    // The instance built with the estimator (the one with the worker pool), rented first; null while it is rented.
+    private EstimationInstance? _first;
+    private readonly Stack<EstimationInstance> _idle = new();   // the other instances not rented; locked while used
+    private readonly WorkerPool? _pool;
+    private int _instances = 1, _callsRunning, _disposed, _released;
 
     private PoseEstimator(NpwFile file, PoseEstimatorOptions options)
     {
@@ -40,9 +52,18 @@ public sealed class PoseEstimator : IDisposable
         try
         {
             IsTopDown = family == LiteHrnetConfig.Family;
-            _estimation = IsTopDown
-                ? new TopDownEstimation(PoseNetworks.Load(file, width, pool: _pool), options, _pool)
-                : new BottomUpEstimation(EfficientHrnetModel.Load(file, width), options, width, _pool);
+            if (IsTopDown)
+            {
+                var network = PoseNetworks.Load(file, width, pool: _pool);
+                _first = new EstimationInstance(new TopDownEstimation(network, options, _pool), isExtra: false);
+                _createInstance = () => new EstimationInstance(new TopDownEstimation(network.Replicate(), options, pool: null), isExtra: true);
+            }
+            else
+            {
+                var model = EfficientHrnetModel.Load(file, width);
+                _first = new EstimationInstance(new BottomUpEstimation(model, options, width, _pool), isExtra: false);
+                _createInstance = () => new EstimationInstance(new BottomUpEstimation(model, options, width, pool: null), isExtra: true);
+            }
         }
         catch
         {
@@ -97,47 +118,118 @@ public sealed class PoseEstimator : IDisposable
     /// overlaps the image is used as given, not clipped: its part outside the image reads as black, as in mmpose.
     /// </para>
     /// <para>Bottom-up models ignore <paramref name="boxes"/>.</para>
+    /// <para>
+    /// <paramref name="cancellationToken"/> is checked before the call starts and before every network run (each
+    /// person crop, each pass of the flip test): once it is canceled, the call throws
+    /// <see cref="OperationCanceledException"/> without waiting for the remaining runs, and the estimator stays usable.
+    /// Safe to call from several threads at once (see the class remarks); after <see cref="Dispose"/> it throws
+    /// <see cref="ObjectDisposedException"/>.
+    /// </para>
     /// </summary>
     public IReadOnlyList<EstimatedPerson> Estimate(ReadOnlySpan<byte> pixels, int width, int height, int stride, PixelFormat format,
-        IReadOnlyList<PersonBox>? boxes = null)
+        IReadOnlyList<PersonBox>? boxes = null, CancellationToken cancellationToken = default)
     {
-        var estimation = _estimation;
-        ObjectDisposedException.ThrowIf(estimation is null, this);
-        var image = new RgbImage(pixels, width, height, stride);   // checks the sizes against the bytes
-        image = format switch
+        // Counted in before looking at the flag: Dispose sets the flag before counting, so either it sees this call
+        // running and leaves the release to it, or this call sees the flag.
+        Interlocked.Increment(ref _callsRunning);
+        try
         {
-            PixelFormat.Rgb24 => image,
-            PixelFormat.Bgr24 => new RgbImage(SwapRedAndBlue(pixels, width, height, stride), width, height),
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "expected Rgb24 or Bgr24"),
-        };
-        return estimation.Estimate(image, boxes);
-    }
-
-    /// <summary>Releases the network, its buffers and its worker threads; the estimator cannot be used afterwards.</summary>
-    public void Dispose()
-    {
-        _estimation = null;
-        _pool?.Dispose();
-        _pool = null;
-        _rgb = [];
-    }
-
-    /// <summary>BGR rows to a tightly packed RGB copy, in a buffer kept for the next image.</summary>
-    private ReadOnlySpan<byte> SwapRedAndBlue(ReadOnlySpan<byte> bgr, int width, int height, int stride)
-    {
-        int rowBytes = width * 3;
-        if (_rgb.Length != rowBytes * height) _rgb = new byte[rowBytes * height];
-        for (int y = 0; y < height; y++)
-        {
-            var source = bgr.Slice(y * stride, rowBytes);
-            var destination = _rgb.AsSpan(y * rowBytes, rowBytes);
-            for (int x = 0; x < rowBytes; x += 3)
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            var image = new RgbImage(pixels, width, height, stride);   // checks the sizes against the bytes
+            if (format is not (PixelFormat.Rgb24 or PixelFormat.Bgr24))
+                throw new ArgumentOutOfRangeException(nameof(format), format, "expected Rgb24 or Bgr24");
+            cancellationToken.ThrowIfCancellationRequested();
+            var instance = Rent();
+            try
             {
-                destination[x] = source[x + 2];
-                destination[x + 1] = source[x + 1];
-                destination[x + 2] = source[x];
+                return instance.Estimate(image, format, boxes, cancellationToken);
+            }
+            finally
+            {
+                GiveBack(instance);
             }
         }
-        return _rgb;
+        finally
+        {
+            if (Interlocked.Decrement(ref _callsRunning) == 0 && Volatile.Read(ref _disposed) != 0) Release();
+        }
+    }
+
+    /// <summary>
+    /// Refuses later calls (<see cref="ObjectDisposedException"/>) and releases the networks, their buffers and the
+    /// worker threads: now if no call is running, else when the last running call returns.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (Volatile.Read(ref _callsRunning) == 0) Release();
+    }
+
+    /// <summary>The instance built with the estimator if it is free, else an idle one, else a new one.</summary>
+    private EstimationInstance Rent()
+    {
+        if (Interlocked.Exchange(ref _first, null) is { } first) return first;
+        lock (_idle)
+            if (_idle.TryPop(out var idle)) return idle;
+        Interlocked.Increment(ref _instances);
+        return _createInstance!();   // not yet released: this call is counted as running
+    }
+
+    private void GiveBack(EstimationInstance instance)
+    {
+        if (!instance.IsExtra) Volatile.Write(ref _first, instance);
+        else lock (_idle) _idle.Push(instance);
+    }
+
+    /// <summary>Once, after disposal, when no call is running (both Dispose and the last call may get here).</summary>
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
+        (_first, _createInstance) = (null, null);
+        lock (_idle) _idle.Clear();
+        _pool?.Dispose();
+    }
+
+    /// <summary>Estimation instances built so far (for tests: at most the most calls that ran at once).</summary>
+    internal int Instances => Volatile.Read(ref _instances);
+
+    /// <summary>Calls inside <see cref="Estimate"/> now.</summary>
+    internal int CallsRunning => Volatile.Read(ref _callsRunning);
+
+    /// <summary>Worker threads alive (0 without a pool, and once released).</summary>
+    internal int LiveWorkers => _pool?.LiveWorkers ?? 0;
+
+    /// <summary>What one call needs to itself: the family's estimation (its network and buffers), and the buffer for
+    /// BGR images turned to RGB, both kept for the instance's next call.</summary>
+    /// <param name="isExtra">Built on demand for a call that found the others busy (it runs without the worker pool).</param>
+    private sealed class EstimationInstance(IPeopleEstimation estimation, bool isExtra)
+    {
+        private byte[] _rgb = [];
+
+        public bool IsExtra => isExtra;
+
+        public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, PixelFormat format, IReadOnlyList<PersonBox>? boxes,
+            CancellationToken cancellationToken) =>
+            estimation.Estimate(format == PixelFormat.Bgr24 ? new RgbImage(SwapRedAndBlue(image), image.Width, image.Height) : image,
+                boxes, cancellationToken);
+
+        /// <summary>BGR rows to a tightly packed RGB copy, in a buffer kept for the next image.</summary>
+        private ReadOnlySpan<byte> SwapRedAndBlue(RgbImage bgr)
+        {
+            int rowBytes = bgr.Width * 3;
+            if (_rgb.Length != rowBytes * bgr.Height) _rgb = new byte[rowBytes * bgr.Height];
+            for (int y = 0; y < bgr.Height; y++)
+            {
+                var source = bgr.Pixels.Slice(y * bgr.Stride, rowBytes);
+                var destination = _rgb.AsSpan(y * rowBytes, rowBytes);
+                for (int x = 0; x < rowBytes; x += 3)
+                {
+                    destination[x] = source[x + 2];
+                    destination[x + 1] = source[x + 1];
+                    destination[x + 2] = source[x];
+                }
+            }
+            return _rgb;
+        }
     }
 }

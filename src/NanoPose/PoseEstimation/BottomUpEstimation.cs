@@ -25,7 +25,7 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
     private readonly float[][][] _outputCopies = [[[], []], [[], []]];
     private readonly AggregationBuffers _aggregation = new();
 
-    public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
+    public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes, CancellationToken cancellationToken)
     {
         var alignment = InputAlignment.For(image.Width, image.Height, model.Config.NativeInputSize);
         int inputWidth = alignment.Width, inputHeight = alignment.Height;
@@ -40,10 +40,12 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
         var input = _input;
         AffineWarp.WarpBilinear(image, toInput, _warped, inputWidth, inputHeight);
         InputNormalization.ImageNet.ToNchw(_warped, inputWidth, inputHeight, input);
+        cancellationToken.ThrowIfCancellationRequested();
         var outputs = Outputs(_network.Forward(input), _outputCopies[0]);
         BottomUpOutputs? flipped = null;
         if (options.FlipTest)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             FlipTest.FlipHorizontally(input, 3, inputHeight, inputWidth, _mirrored);
             flipped = Outputs(_network.Forward(_mirrored), _outputCopies[1]);
         }

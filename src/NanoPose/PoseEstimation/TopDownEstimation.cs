@@ -24,15 +24,15 @@ internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptio
 
     private readonly TopDownPipeline _pipeline = new(network, new TopDownOptions { FlipTest = options.FlipTest, Decoding = options.Decoding }, pool);
 
-    public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes)
+    public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes, CancellationToken cancellationToken)
     {
         IReadOnlyList<TopDownPerson> people;
-        if (boxes is not null) people = _pipeline.Estimate(image, [.. boxes]);
+        if (boxes is not null) people = _pipeline.Estimate(image, [.. boxes], cancellationToken);
         else
         {
-            people = _pipeline.Estimate(image, [new PersonBox(0, 0, image.Width, image.Height)]);
+            people = _pipeline.Estimate(image, [new PersonBox(0, 0, image.Width, image.Height)], cancellationToken);
             if (people.Count == 1 && BoxAroundJoints(people[0].Keypoints, image.Width, image.Height) is { } box)
-                people = _pipeline.Estimate(image, [box]);
+                people = _pipeline.Estimate(image, [box], cancellationToken);
         }
         return [.. people.Select(p => new EstimatedPerson(p.Keypoints, p.Score, p.Box))];
     }

@@ -14,28 +14,12 @@ namespace NanoPose.Tests.Models;
 /// </summary>
 public class ExecutionTests
 {
-    /// <summary>Seeded random weights scaled by fan-in, so activations stay finite and every output depends on the input.</summary>
-    private sealed class RandomWeights(int seed) : IWeightSource
-    {
-        private readonly Random _random = new(seed);
-
-        public ConvWeights Conv(ConvRequest request)
-        {
-            float scale = 1f / MathF.Sqrt(request.InChannelsPerGroup * request.KernelHeight * request.KernelWidth);
-            var weight = new float[request.WeightLength];
-            for (int i = 0; i < weight.Length; i++) weight[i] = (_random.NextSingle() * 2 - 1) * scale;
-            var bias = new float[request.OutChannels];
-            for (int i = 0; i < bias.Length; i++) bias[i] = _random.NextSingle() * 0.2f - 0.1f;
-            return new ConvWeights(weight, bias);
-        }
-    }
-
     /// <summary>Small inputs keep the suite fast; they still reach every layer kind and split most convolutions.</summary>
     public static TheoryData<string> Networks => ["litehrnet-18", "wider-naive-litehrnet-18", "efficienthrnet-h-4"];
 
     private static IPoseNetwork Build(string name, WorkerPool? pool) => name.StartsWith(EfficientHrnetConfig.Family, StringComparison.Ordinal)
-        ? new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(name), new RandomWeights(1), Isa.Best), 128, 96, pool)
-        : LiteHrnetNetwork.Build(LiteHrnetConfig.Known[name], new RandomWeights(1), Isa.Best, 128, 96, pool);
+        ? new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(name), new SeededWeights(1), Isa.Best), 128, 96, pool)
+        : LiteHrnetNetwork.Build(LiteHrnetConfig.Known[name], new SeededWeights(1), Isa.Best, 128, 96, pool);
 
     private static float[] Image(IPoseNetwork network)
     {

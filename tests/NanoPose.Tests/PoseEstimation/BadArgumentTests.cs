@@ -3,6 +3,7 @@ using NanoPose.Layers;
 using NanoPose.Models;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
+using NanoPose.Tests.Models;
 
 namespace NanoPose.Tests.PoseEstimation;
 
@@ -20,22 +21,6 @@ namespace NanoPose.Tests.PoseEstimation;
 /// </summary>
 public class BadArgumentTests(ITestOutputHelper output)
 {
-    /// <summary>Small seeded weights, the same for every network built from the same request sequence.</summary>
-    private sealed class SeededWeights(int seed) : IWeightSource
-    {
-        private readonly Random _random = new(seed);
-
-        public ConvWeights Conv(ConvRequest request)
-        {
-            float scale = 1f / MathF.Sqrt(request.InChannelsPerGroup * request.KernelHeight * request.KernelWidth);
-            var weight = new float[request.WeightLength];
-            for (int i = 0; i < weight.Length; i++) weight[i] = (float)(_random.NextDouble() * 2 - 1) * scale;
-            var bias = new float[request.OutChannels];
-            for (int i = 0; i < bias.Length; i++) bias[i] = (float)(_random.NextDouble() * 0.2 - 0.1);
-            return new ConvWeights(weight, bias);
-        }
-    }
-
     /// <summary>Fails the test if a network asks for weights before checking its input size.</summary>
     private sealed class NoWeights : IWeightSource
     {

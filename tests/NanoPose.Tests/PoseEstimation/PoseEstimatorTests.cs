@@ -41,12 +41,12 @@ public class PoseEstimatorTests
     {
         using var estimator = LoadTinyPose();
         Assert.True(estimator.IsTopDown);
-        var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24);
+        var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken);
         var person = Assert.Single(people);
         Assert.Equal(17, person.Keypoints.Count);
         Assert.Equal(new PersonBox(0, 0, Width, Height), person.Box);
         Assert.All(person.Keypoints, k => Assert.True(float.IsFinite(k.X) && float.IsFinite(k.Y) && k.Score is >= 0 and <= 1.5f));
-        Assert.Empty(estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, []));
+        Assert.Empty(estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, [], cancellationToken: TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -54,13 +54,13 @@ public class PoseEstimatorTests
     {
         using var estimator = LoadTinyPose(new PoseEstimatorOptions { FlipTest = true, Decoding = HeatmapDecoding.Dark });
         PersonBox[] boxes = [new(20, 5, 50, 70, 0.9f)];
-        var expected = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes).Single();
+        var expected = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken).Single();
         int padded = 3 * Width + 5;
         foreach (var people in new[]
                  {
-                     estimator.Estimate(Image(3 * Width, bgr: true), Width, Height, 3 * Width, PixelFormat.Bgr24, boxes),
-                     estimator.Estimate(Image(padded), Width, Height, padded, PixelFormat.Rgb24, boxes),
-                     estimator.Estimate(Image(padded, bgr: true), Width, Height, padded, PixelFormat.Bgr24, boxes),
+                     estimator.Estimate(Image(3 * Width, bgr: true), Width, Height, 3 * Width, PixelFormat.Bgr24, boxes, cancellationToken: TestContext.Current.CancellationToken),
+                     estimator.Estimate(Image(padded), Width, Height, padded, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken),
+                     estimator.Estimate(Image(padded, bgr: true), Width, Height, padded, PixelFormat.Bgr24, boxes, cancellationToken: TestContext.Current.CancellationToken),
                  })
         {
             var person = Assert.Single(people);
@@ -80,9 +80,9 @@ public class PoseEstimatorTests
             using var fromMemory = LoadTinyPose();
             using var fromPath = PoseEstimator.Load(path);
             using var fromStream = PoseEstimator.Load(new MemoryStream(TinyPose.Value));
-            var expected = fromMemory.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes).Single();
-            Assert.Equal(expected.Keypoints, fromPath.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes).Single().Keypoints);
-            Assert.Equal(expected.Keypoints, fromStream.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes).Single().Keypoints);
+            var expected = fromMemory.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken).Single();
+            Assert.Equal(expected.Keypoints, fromPath.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken).Single().Keypoints);
+            Assert.Equal(expected.Keypoints, fromStream.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken).Single().Keypoints);
         }
         finally { File.Delete(path); }
     }
@@ -105,7 +105,7 @@ public class PoseEstimatorTests
     {
         using var estimator = LoadTinyPose();
         PersonBox[] boxes = [new(0, 0, 20, 20), new(x, y, w, h)];
-        var error = Assert.Throws<ArgumentException>(() => estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes));
+        var error = Assert.Throws<ArgumentException>(() => estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken));
         Assert.True(error.ParamName == "boxes[1]", $"{why}: {error.Message}");
         Assert.Contains("person box", error.Message);
     }
@@ -115,7 +115,7 @@ public class PoseEstimatorTests
     {
         using var estimator = LoadTinyPose();
         PersonBox[] boxes = [new(-30, -20, 60, 120), new(Width - 10, Height - 10, 100, 100)];
-        var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes);
+        var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEmpty(people);
         Assert.All(people, p => Assert.Contains(p.Box!.Value, boxes));
     }
@@ -125,10 +125,10 @@ public class PoseEstimatorTests
     {
         using var estimator = LoadTinyPose();
         byte[] image = Image(3 * Width);
-        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image, 0, Height, 3 * Width, PixelFormat.Rgb24));
-        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image, Width, Height, 3 * Width - 1, PixelFormat.Rgb24));
-        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image.AsSpan(1), Width, Height, 3 * Width, PixelFormat.Bgr24));
-        Assert.Throws<ArgumentOutOfRangeException>(() => estimator.Estimate(image, Width, Height, 3 * Width, (PixelFormat)7));
+        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image, 0, Height, 3 * Width, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image, Width, Height, 3 * Width - 1, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.ThrowsAny<ArgumentException>(() => estimator.Estimate(image.AsSpan(1), Width, Height, 3 * Width, PixelFormat.Bgr24, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Throws<ArgumentOutOfRangeException>(() => estimator.Estimate(image, Width, Height, 3 * Width, (PixelFormat)7, cancellationToken: TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public class PoseEstimatorTests
     {
         var estimator = LoadTinyPose();
         estimator.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24));
+        Assert.Throws<ObjectDisposedException>(() => estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -150,8 +150,8 @@ public class PoseEstimatorTests
         {
             using var estimator = PoseEstimator.Load(npw, new PoseEstimatorOptions { FlipTest = flip });
             Assert.False(estimator.IsTopDown);
-            var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24);
-            var withBoxes = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, [new PersonBox(double.NaN, 0, 1, 1)]);
+            var people = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken);
+            var withBoxes = estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, [new PersonBox(double.NaN, 0, 1, 1)], cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(people.Count, withBoxes.Count);
             Assert.All(people, p =>
             {
@@ -201,7 +201,7 @@ public class PoseEstimatorTests
         {
             // 3 boxes on 2 threads: a wave of two crops, then one crop alone (which splits its operations instead).
             using var estimator = LoadTinyPose(options with { Threads = threads });
-            AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes), $"{threads} threads");
+            AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken), $"{threads} threads");
         }
     }
 
@@ -215,7 +215,7 @@ public class PoseEstimatorTests
         Assert.True(bytes < 1_000_000, $"an estimate of {expected.Count} people allocated {bytes} bytes");
         if (!Vector128.IsHardwareAccelerated) return;   // ~20× slower with software vectors; ExecutionTests cover the threads there
         using var estimator = PoseEstimator.Load(EfficientHrnetH4.Value, new PoseEstimatorOptions { Threads = 2 });
-        AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24), "2 threads");
+        AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, cancellationToken: TestContext.Current.CancellationToken), "2 threads");
     }
 
     [Fact]

@@ -29,7 +29,8 @@ public sealed record TopDownOptions
 /// one thread.
 /// </para>
 /// <para>
-/// Not thread-safe: the networks and the buffers here are reused by every call; use one pipeline per thread.
+/// Not thread-safe: the networks and the buffers here are reused by every call; use one pipeline per thread
+/// (<see cref="PoseEstimator"/> keeps one per concurrent caller).
 /// </para>
 /// </summary>
 public sealed class TopDownPipeline
@@ -59,8 +60,11 @@ public sealed class TopDownPipeline
     /// <summary>
     /// One person per box that survives OKS-NMS, in the order of <paramref name="boxes"/>. Every box is checked first
     /// (<see cref="PersonBox.Validate"/>): an invalid one throws <see cref="ArgumentException"/> before any work.
+    /// <paramref name="cancellationToken"/> is checked before every network run (each crop, each flip-test pass): once
+    /// canceled, <see cref="OperationCanceledException"/> is thrown without running the remaining crops (a wave of
+    /// crops running in parallel finishes its current runs first); the pipeline stays usable.
     /// </summary>
-    public IReadOnlyList<TopDownPerson> Estimate(RgbImage image, ReadOnlySpan<PersonBox> boxes)
+    public IReadOnlyList<TopDownPerson> Estimate(RgbImage image, ReadOnlySpan<PersonBox> boxes, CancellationToken cancellationToken = default)
     {
         var centerScales = new CenterScale[boxes.Length];
         for (int i = 0; i < boxes.Length; i++)
@@ -81,8 +85,12 @@ public sealed class TopDownPipeline
                 _normalization.ToNchw(_crop, _inputWidth, _inputHeight, _runners[r].Input);
             }
             if (count == 1 || _pool is null)
-                for (int r = 0; r < count; r++) _runners[r].Run();
-            else _pool.Run(_wave, count);
+                for (int r = 0; r < count; r++) _runners[r].Run(cancellationToken);
+            else
+            {
+                _wave.CancellationToken = cancellationToken;
+                _pool.Run(_wave, count);
+            }
 
             for (int r = 0; r < count; r++)
             {
@@ -104,7 +112,9 @@ public sealed class TopDownPipeline
     /// <summary>Runner p runs on thread p.</summary>
     private sealed class Wave(CropRunner[] runners) : IParallelWork
     {
-        public void Run(int part, int parts) => runners[part].Run();
+        public CancellationToken CancellationToken { get; set; }
+
+        public void Run(int part, int parts) => runners[part].Run(CancellationToken);
     }
 
     /// <summary>One crop at a time on one network: its input, and its heatmaps (flip-averaged with the flip test) in NCHW.</summary>
@@ -117,11 +127,13 @@ public sealed class TopDownPipeline
 
         public (float[] Values, int Height, int Width) Heatmaps { get; private set; }
 
-        public void Run()
+        public void Run(CancellationToken cancellationToken)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var (heatmaps, height, width) = RunNetwork(Input, ref _heatmaps);
             if (flipTest)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 FlipTest.FlipHorizontally(Input, 3, network.InputHeight, network.InputWidth, _flippedInput);
                 var (flipped, _, _) = RunNetwork(_flippedInput, ref _heatmapsOfFlipped);
                 if (_averaged.Length != heatmaps.Length) _averaged = new float[heatmaps.Length];

@@ -40,7 +40,7 @@ public class TopDownPipelineTests(ITestOutputHelper output)
         {
             var image = Npy.Read(SharedData.File($"golden/topdown/image_{imageId}_rgb.npy"));
             byte[] pixels = [.. image.Data.Select(v => (byte)v)];
-            var found = pipeline.Estimate(new RgbImage(pixels, image.Shape[1], image.Shape[0]), boxes);
+            var found = pipeline.Estimate(new RgbImage(pixels, image.Shape[1], image.Shape[0]), boxes, cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(boxes.Length, found.Count);
             foreach (var person in found)
             {
@@ -67,17 +67,17 @@ public class TopDownPipelineTests(ITestOutputHelper output)
         var network = new FixedHeatmapNetwork();
         var pipeline = new TopDownPipeline(network);
         var pixels = new byte[64 * 48 * 3];
-        var error = Assert.Throws<ArgumentException>(() => pipeline.Estimate(new RgbImage(pixels, 48, 64), [new PersonBox(0, 0, 10, 10), new PersonBox(0, 0, double.NaN, 5)]));
+        var error = Assert.Throws<ArgumentException>(() => pipeline.Estimate(new RgbImage(pixels, 48, 64), [new PersonBox(0, 0, 10, 10), new PersonBox(0, 0, double.NaN, 5)], cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("boxes[1]", error.Message);
         Assert.Equal(0, network.Runs);
-        Assert.Empty(pipeline.Estimate(new RgbImage(pixels, 48, 64), []));
+        Assert.Empty(pipeline.Estimate(new RgbImage(pixels, 48, 64), [], cancellationToken: TestContext.Current.CancellationToken));
     }
 
     [Fact]
     public void RunsTheMirroredCropForTheFlipTest()
     {
         var network = new FixedHeatmapNetwork();
-        var person = Assert.Single(new TopDownPipeline(network, new TopDownOptions { FlipTest = true }).Estimate(new RgbImage(new byte[64 * 48 * 3], 48, 64), [new PersonBox(0, 0, 48, 64)]));
+        var person = Assert.Single(new TopDownPipeline(network, new TopDownOptions { FlipTest = true }).Estimate(new RgbImage(new byte[64 * 48 * 3], 48, 64), [new PersonBox(0, 0, 48, 64)], cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(2, network.Runs);
         // Both runs see a peak of 1 at heatmap (10, 20); the mirrored one comes back at x = 47 − 10 + 1 = 38, so the
         // average has two peaks of 0.5 and the first, (10, 20), wins. The crop is the box widened by 1.25: 60×80 px.
@@ -95,9 +95,9 @@ public class TopDownPipelineTests(ITestOutputHelper output)
         var rgb = new RgbImage(new byte[64 * 48 * 3], 48, 64);
         var box = new PersonBox(0, 0, 30, 40);
         PersonBox[] boxes = [box with { Score = 0.5f }, box];
-        var kept = new TopDownPipeline(new FixedHeatmapNetwork()).Estimate(rgb, boxes);
+        var kept = new TopDownPipeline(new FixedHeatmapNetwork()).Estimate(rgb, boxes, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(1f, Assert.Single(kept).Box.Score);
-        var all = new TopDownPipeline(new FixedHeatmapNetwork(), new TopDownOptions { OksNmsThreshold = null }).Estimate(rgb, boxes);
+        var all = new TopDownPipeline(new FixedHeatmapNetwork(), new TopDownOptions { OksNmsThreshold = null }).Estimate(rgb, boxes, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal([0.5f, 1f], all.Select(p => p.Box.Score));
     }
 
