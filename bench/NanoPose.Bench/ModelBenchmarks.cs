@@ -60,6 +60,7 @@ sealed class RandomWeights(int seed) : IWeightSource
 }
 
 /// <summary>Each network at its standard input on 1 and 2 threads (intra-op splits over a <see cref="WorkerPool"/>).</summary>
+[MedianColumn]
 public class ModelBenchmarks
 {
     public static IEnumerable<ModelCase> Cases =>
@@ -93,6 +94,7 @@ public class ModelBenchmarks
 
 /// <summary>Top-down estimation of 8 people (Lite-HRNet-18, 256×192 crops) on 1 and 2 threads: with 2, the crops run
 /// two at a time on two instances of the network.</summary>
+[MedianColumn]
 public class TopDownBenchmarks
 {
     [Params(1, 2)] public int Threads { get; set; }
