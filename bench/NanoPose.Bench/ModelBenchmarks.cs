@@ -15,13 +15,24 @@ namespace NanoPose.Bench;
 public sealed record ModelCase(string Name, int Height, int Width) : IWorkload
 {
     /// <summary>With a <paramref name="pool"/>, the network splits its large operations over the pool's threads.</summary>
-    public IPoseNetwork Build(WorkerPool? pool = null)
+    public IPoseNetwork Build(WorkerPool? pool = null) => Build(new RandomWeights(seed: 1), pool);
+
+    /// <summary>The network with weights from <paramref name="weights"/> (e.g. the seeded ones, recorded to write a .npw).</summary>
+    public IPoseNetwork Build(IWeightSource weights, WorkerPool? pool)
     {
-        var weights = new RandomWeights(seed: 1);
         var width = Isa.Best;
         return Name.StartsWith(EfficientHrnetConfig.Family, StringComparison.Ordinal)
             ? new EfficientHrnetNetwork(new EfficientHrnetModel(EfficientHrnetConfig.FromVariant(Name), weights, width), Height, Width, pool)
             : LiteHrnetNetwork.Build(LiteHrnetConfig.Known[Name], weights, width, Height, Width, pool);
+    }
+
+    /// <summary>A seeded C × H × W input in about the range of a normalised image.</summary>
+    public float[] RandomImage()
+    {
+        var image = new float[3 * Height * Width];
+        var random = new Random(2);
+        for (int i = 0; i < image.Length; i++) image[i] = random.NextSingle() * 4 - 2;
+        return image;
     }
 
     private long _multiplyAccumulates;
@@ -32,6 +43,7 @@ public sealed record ModelCase(string Name, int Height, int Width) : IWorkload
     public override string ToString() => $"{Name} {Height}x{Width}";
 }
 
+/// <summary>Uniform weights in ±1/√fan-in and biases in [0, 0.1), from a fixed seed.</summary>
 sealed class RandomWeights(int seed) : IWeightSource
 {
     private readonly Random _random = new(seed);
@@ -48,6 +60,7 @@ sealed class RandomWeights(int seed) : IWeightSource
 }
 
 /// <summary>Each network at its standard input on 1 and 2 threads (intra-op splits over a <see cref="WorkerPool"/>).</summary>
+[MedianColumn]
 public class ModelBenchmarks
 {
     public static IEnumerable<ModelCase> Cases =>
@@ -69,9 +82,7 @@ public class ModelBenchmarks
     {
         pool = Threads > 1 ? new WorkerPool(Threads) : null;
         network = Model.Build(pool);
-        image = new float[3 * Model.Height * Model.Width];
-        var random = new Random(2);
-        for (int i = 0; i < image.Length; i++) image[i] = random.NextSingle() * 4 - 2;
+        image = Model.RandomImage();
     }
 
     [GlobalCleanup]
@@ -83,6 +94,7 @@ public class ModelBenchmarks
 
 /// <summary>Top-down estimation of 8 people (Lite-HRNet-18, 256×192 crops) on 1 and 2 threads: with 2, the crops run
 /// two at a time on two instances of the network.</summary>
+[MedianColumn]
 public class TopDownBenchmarks
 {
     [Params(1, 2)] public int Threads { get; set; }
