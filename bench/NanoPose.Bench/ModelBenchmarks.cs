@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using BenchmarkDotNet.Attributes;
 using NanoPose.Bench.Infrastructure;
 using NanoPose.Kernels.Simd;
@@ -15,7 +16,7 @@ namespace NanoPose.Bench;
 public sealed record ModelCase(string Name, int Height, int Width) : IWorkload
 {
     /// <summary>With a <paramref name="pool"/>, the network splits its large operations over the pool's threads.</summary>
-    public IPoseNetwork Build(WorkerPool? pool = null) => Build(new RandomWeights(seed: 1), pool);
+    public IPoseNetwork Build(WorkerPool? pool = null) => Build(new SeededWeights(seed: 1), pool);
 
     /// <summary>The network with weights from <paramref name="weights"/> (e.g. the seeded ones, recorded to write a .npw).</summary>
     public IPoseNetwork Build(IWeightSource weights, WorkerPool? pool)
@@ -41,22 +42,6 @@ public sealed record ModelCase(string Name, int Height, int Width) : IWorkload
     public double Flops => 2.0 * (_multiplyAccumulates = _multiplyAccumulates != 0 ? _multiplyAccumulates : Build().MultiplyAccumulates);
     public double Bytes => 0;
     public override string ToString() => $"{Name} {Height}x{Width}";
-}
-
-/// <summary>Uniform weights in ±1/√fan-in and biases in [0, 0.1), from a fixed seed.</summary>
-sealed class RandomWeights(int seed) : IWeightSource
-{
-    private readonly Random _random = new(seed);
-
-    public ConvWeights Conv(ConvRequest request)
-    {
-        float scale = 1f / MathF.Sqrt(request.InChannelsPerGroup * request.KernelHeight * request.KernelWidth);
-        var weight = new float[request.WeightLength];
-        for (int i = 0; i < weight.Length; i++) weight[i] = (_random.NextSingle() * 2 - 1) * scale;
-        var bias = new float[request.OutChannels];
-        for (int i = 0; i < bias.Length; i++) bias[i] = _random.NextSingle() * 0.1f;
-        return new ConvWeights(weight, bias);
-    }
 }
 
 /// <summary>Each network at its standard input on 1 and 2 threads (intra-op splits over a <see cref="WorkerPool"/>).</summary>

@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
 using NanoPose.Models;
@@ -39,7 +40,7 @@ public class VersusOnnxRuntimeBenchmarks
     public void Setup()
     {
         pool = Threads > 1 ? new WorkerPool(Threads) : null;
-        var recording = new RecordingWeightSource(new RandomWeights(seed: 1));
+        var recording = new RecordingWeightSource(new SeededWeights(seed: 1));
         network = Model.Build(recording, pool);
         var writer = new NpwWriter(network.Architecture);
         recording.WriteTo(writer, WeightDType.Float32);

@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;

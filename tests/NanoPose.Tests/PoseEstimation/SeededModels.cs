@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using NanoPose.Kernels.Simd;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;

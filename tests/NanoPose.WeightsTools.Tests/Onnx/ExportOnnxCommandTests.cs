@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using Microsoft.ML.OnnxRuntime;
 using NanoPose.Kernels.Simd;
 using NanoPose.Models.LiteHrnet;

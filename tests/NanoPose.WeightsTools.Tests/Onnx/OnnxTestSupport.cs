@@ -5,24 +5,6 @@ using NanoPose.WeightsTools.Conversion;
 
 namespace NanoPose.WeightsTools.Tests.Onnx;
 
-/// <summary>Seeded uniform weights in ±gain/√fan-in and biases in ±0.1, of whatever shape the network asks for.</summary>
-internal sealed class SeededWeights(int seed, float gain) : IWeightSource
-{
-    private readonly Random _random = new(seed);
-
-    public ConvWeights Conv(ConvRequest request)
-    {
-        // A transposed conv's fan-in per output is in·k·k / stride² = in·4 for the 4×4 stride-2 one.
-        int fanIn = request.Transposed ? request.InChannelsPerGroup * 4 : request.InChannelsPerGroup * request.KernelHeight * request.KernelWidth;
-        float scale = gain / MathF.Sqrt(fanIn);
-        var weight = new float[request.WeightLength];
-        for (int i = 0; i < weight.Length; i++) weight[i] = (_random.NextSingle() * 2 - 1) * scale;
-        var bias = new float[request.OutChannels];
-        for (int i = 0; i < bias.Length; i++) bias[i] = (_random.NextSingle() * 2 - 1) * 0.1f;
-        return new ConvWeights(weight, bias);
-    }
-}
-
 internal static class OnnxTestSupport
 {
     /// <summary>A .npw file of the network <paramref name="build"/> makes from <paramref name="weights"/> (every
