@@ -105,10 +105,10 @@ public class ImageFileDecoderTests
     public void HugeSizeInTheHeaderIsRefusedBeforeDecoding()
     {
         // 60000 × 60000 claimed by a 54-byte BMP: refused from the header, nothing allocated for the pixels.
-        var error = Assert.Throws<ImageFileException>(() => Decode(BmpHeader(60_000, 60_000), "huge.bmp"));
+        var error = Assert.Throws<ImageFileException>(() => Decode(HandMadeImages.BmpHeader(60_000, 60_000), "huge.bmp"));
         Assert.Equal("huge.bmp: the BMP header gives 60000×60000 = 3,600,000,000 pixels, over the limit of 50,000,000", error.Message);
         // Past what ImageSharp's BMP reader accepts at all (65535 a side): still refused naming the file.
-        error = Assert.Throws<ImageFileException>(() => Decode(BmpHeader(100_000, 100_000), "huger.bmp"));
+        error = Assert.Throws<ImageFileException>(() => Decode(HandMadeImages.BmpHeader(100_000, 100_000), "huger.bmp"));
         Assert.StartsWith("huger.bmp: ", error.Message);
     }
 
@@ -119,7 +119,7 @@ public class ImageFileDecoderTests
         // IHDR's data starts at byte 16: width, height (big-endian), then its CRC at 29 over bytes 12..28.
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), 60_000);
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 60_000);
-        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), PngCrc(png.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), HandMadeImages.PngCrc(png.AsSpan(12, 17)));
         var error = Assert.Throws<ImageFileException>(() => Decode(png, "huge.png"));
         Assert.Contains("60000×60000", error.Message);
         Assert.Contains("over the limit", error.Message);
@@ -138,7 +138,7 @@ public class ImageFileDecoderTests
     [Fact]
     public void ZeroSizeInTheHeaderIsRefused()
     {
-        var error = Assert.Throws<ImageFileException>(() => Decode(BmpHeader(0, 10), "empty.bmp"));
+        var error = Assert.Throws<ImageFileException>(() => Decode(HandMadeImages.BmpHeader(0, 10), "empty.bmp"));
         Assert.StartsWith("empty.bmp: ", error.Message);
     }
 
@@ -161,34 +161,6 @@ public class ImageFileDecoderTests
     {
         var error = Assert.ThrowsAny<IOException>(() => new ImageFileDecoder().Decode("/nonexistent/x.jpg"));
         Assert.Contains("/nonexistent/x.jpg", error.Message);
-    }
-
-    /// <summary>A 24-bit BMP file header and BITMAPINFOHEADER claiming the given size, with no pixel data.</summary>
-    private static byte[] BmpHeader(int width, int height)
-    {
-        var header = new byte[54];
-        header[0] = (byte)'B';
-        header[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(2), header.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(10), 54);   // pixel data offset
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(14), 40);   // info header size
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(18), width);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(22), height);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(26), 1);    // planes
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(28), 24);   // bits per pixel
-        return header;
-    }
-
-    /// <summary>PNG's chunk CRC (CRC-32, polynomial 0xEDB88320).</summary>
-    private static uint PngCrc(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 
     /// <summary>A stream that cannot seek, like a pipe.</summary>

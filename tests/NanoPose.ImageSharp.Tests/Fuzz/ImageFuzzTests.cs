@@ -98,9 +98,9 @@ public class ImageFuzzTests
         yield return ("PNG claiming 100000×100000", PngWithSize(png, 100_000, 100_000), "100000×100000 = 10,000,000,000 pixels, over the limit");
         yield return ("PNG claiming 0×12", PngWithSize(png, 0, 12), "");
         yield return ("PNG claiming 2^31−1 × 1", PngWithSize(png, int.MaxValue, 1), "");
-        yield return ("BMP claiming 100000×100000", BmpHeader(100_000, 100_000), "");
-        yield return ("BMP claiming 0×10", BmpHeader(0, 10), "");
-        yield return ("BMP claiming −10×10", BmpHeader(-10, 10), "");
+        yield return ("BMP claiming 100000×100000", HandMadeImages.BmpHeader(100_000, 100_000), "");
+        yield return ("BMP claiming 0×10", HandMadeImages.BmpHeader(0, 10), "");
+        yield return ("BMP claiming −10×10", HandMadeImages.BmpHeader(-10, 10), "");
         byte[] jpeg = Sample("jpeg");
         yield return ("JPEG claiming 65535×65535", JpegWithSize(jpeg, 65535, 65535), "65535×65535 = 4,294,836,225 pixels, over the limit");
         yield return ("JPEG claiming 0×0", JpegWithSize(jpeg, 0, 0), "");
@@ -133,7 +133,7 @@ public class ImageFuzzTests
         byte[] bytes = (byte[])png.Clone();
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), PngCrc(bytes.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), HandMadeImages.PngCrc(bytes.AsSpan(12, 17)));
         return bytes;
     }
 
@@ -149,30 +149,5 @@ public class ImageFuzzTests
                 return bytes;
             }
         throw new InvalidOperationException("no start-of-frame marker");
-    }
-
-    private static byte[] BmpHeader(int width, int height)
-    {
-        var header = new byte[54];
-        "BM"u8.CopyTo(header);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(2), header.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(18), width);
-        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(22), height);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(header.AsSpan(28), 24);
-        return header;
-    }
-
-    private static uint PngCrc(ReadOnlySpan<byte> bytes)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in bytes)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
     }
 }
