@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NanoPose.Kernels.Simd;
+using NanoPose.Layers;
 using NanoPose.Models;
 using NanoPose.Threading;
 
@@ -10,7 +11,9 @@ namespace NanoPose.Cli;
 /// <c>bench</c>: times the network's forward pass (no image decoding or keypoint decoding) on a fixed random image:
 /// warm-up runs first (at least 3 and half a second), then <c>--runs</c> timed runs; prints median, 90th percentile
 /// and minimum latency, multiply-accumulates per second at the median, and the vector width the kernels use.
-/// <c>--threads N</c> splits each operation of the network over N threads.
+/// <c>--threads N</c> splits each operation of the network over N threads. <c>--profile</c> then runs the network
+/// again as often with each operation timed, and prints where the time goes (operations kind by kind, the slowest
+/// layers); the latency figures above it come from the untimed runs.
 /// </summary>
 internal static class BenchCommand
 {
@@ -19,7 +22,7 @@ internal static class BenchCommand
 
     public static void Run(string[] args, TextWriter output)
     {
-        var options = Options.Parse(args, ["--model", "--runs", "--input", "--threads"]);
+        var options = Options.Parse(args, ["--model", "--runs", "--input", "--threads"], ["--profile"]);
         int runs = options.IntInRange("--runs", 50, 1, 1_000_000);
         var (height, width) = InputSize(options.Optional("--input"));
         var file = BuiltInModel.LoadOr(options.Optional("--model"));
@@ -52,6 +55,12 @@ internal static class BenchCommand
         output.WriteLine(string.Create(inv, $"latency: median {median:F2} ms, p90 {p90:F2} ms, min {milliseconds[0]:F2} ms"));
         output.WriteLine(string.Create(inv,
             $"speed: {network.MultiplyAccumulates / (median / 1000) / 1e9:F1} GMAC/s at the median ({network.MultiplyAccumulates / 1e6:F1}M multiply-accumulates per run)"));
+        if (!options.Flag("--profile")) return;
+        var profile = new OperationProfile();
+        network.Profile = profile;
+        for (int i = 0; i < runs; i++) network.Forward(image);
+        network.Profile = null;
+        profile.Write(output, runs);
     }
 
     /// <summary><c>--input</c> as width × height ("192x256"); null: the model's own size.</summary>

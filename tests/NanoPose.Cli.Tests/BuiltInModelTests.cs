@@ -76,5 +76,21 @@ public sealed class BuiltInModelTests
         Assert.Matches(@"latency: median \d+\.\d\d ms, p90 \d+\.\d\d ms, min \d+\.\d\d ms", text);
         Assert.Matches(@"speed: \d+\.\d GMAC/s", text);
         Assert.Contains($"kernels {NanoPose.Kernels.Simd.Isa.Best}", text);
+        Assert.DoesNotContain("profile:", text);
+    }
+
+    [Fact]
+    public void BenchWithProfileShowsTheTimeOfEachKindOfOperationAndTheSlowestLayers()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["bench", "--runs", "2", "--input", "96x128", "--profile"], output, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        string text = output.ToString();
+        Assert.Matches(@"profile: \d+\.\d\d ms per run inside operations, by kind", text);
+        // PP-TinyPose is built of 1×1 and depthwise convolutions; a layer line names the layer and its shapes.
+        Assert.Matches(@"\n  conv 1×1 +\d+\.\d{3} +\d+\.\d%", text);
+        Assert.Matches(@"\n  depthwise 3×3 +\d+\.\d{3}", text);
+        Assert.Contains("the 15 slowest operations", text);
+        Assert.Matches(@"\d+\.\d{3} +\d+\.\d% +\d+\.\d  \S+: (conv|depthwise) \d×\d \d+→\d+ stride \d, \d+×\d+ → \d+×\d+", text);
     }
 }

@@ -29,6 +29,7 @@ public sealed class ConvLayer
         Activation = activation;
         IsDepthwise = geometry.Groups > 1 && geometry.Groups == InChannels && geometry.Groups == OutChannels
             && geometry.KernelHeight == geometry.KernelWidth && geometry.StrideY == geometry.StrideX;
+        Kind = $"{(IsDepthwise ? "depthwise" : "conv")} {geometry.KernelHeight}×{geometry.KernelWidth}";
         // Depthwise channels that do not fill 512-bit vectors run faster 256 bits wide (kernels/KERNELS.md).
         _width = IsDepthwise ? DepthwiseConv2d.PreferredWidth(width, OutChannels) : width;
         _bias = weights.Bias;
@@ -56,6 +57,16 @@ public sealed class ConvLayer
     public bool IsDepthwise { get; }
 
     public Nhwc OutputShape(Nhwc input) => Geometry.OutputShape(input, OutChannels);
+
+    /// <summary>"depthwise 3×3", "conv 1×1", "conv 3×3": the kind of kernel that runs this layer, for profiles.</summary>
+    public string Kind { get; }
+
+    /// <summary>The layer on one input, for profiles: name, kind, channels, stride and sizes.</summary>
+    public string Describe(Nhwc input)
+    {
+        var output = OutputShape(input);
+        return $"{Name}: {Kind} {InChannels}→{OutChannels} stride {Geometry.StrideY}, {input.Height}×{input.Width} → {output.Height}×{output.Width}";
+    }
 
     /// <summary>Multiply-accumulates of one run on an input of this size.</summary>
     public long MultiplyAccumulates(Nhwc input)

@@ -32,6 +32,11 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     public VectorWidth Width => width;
     public ActivationArena Arena => arena;
 
+    /// <summary>When set, every operation adds its wall time here (<c>nanopose bench --profile</c>).</summary>
+    public OperationProfile? Profile { get; set; }
+
+    private long Start() => Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>Runs <paramref name="forward"/> in trace mode: operations only note their operands' uses.</summary>
     public void Trace(Action forward)
     {
@@ -64,27 +69,35 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null)
     {
         if (Traced(input, output, residual)) return;
+        long start = Start();
         int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, layer.SplitUnits(output.Shape));
         if (parts == 1)
         {
             layer.Run(input, output, residual);
-            return;
         }
-        (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual) = (layer, input, output, residual);
-        Dispatch(_conv, parts);
+        else
+        {
+            (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual) = (layer, input, output, residual);
+            Dispatch(_conv, parts);
+        }
+        Profile?.Add(layer.Kind, layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
     }
 
     public void Deconv(DeconvLayer layer, FeatureMap input, FeatureMap output)
     {
         if (Traced(input, output)) return;
+        long start = Start();
         int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, output.Height);
         if (parts == 1)
         {
             layer.Run(input, output);
-            return;
         }
-        (_deconv.Layer, _deconv.Input, _deconv.Output) = (layer, input, output);
-        Dispatch(_deconv, parts);
+        else
+        {
+            (_deconv.Layer, _deconv.Input, _deconv.Output) = (layer, input, output);
+            Dispatch(_deconv, parts);
+        }
+        Profile?.Add("deconv 4×4", layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
     }
 
     /// <summary>output = a + b; output may be a or b itself.</summary>
@@ -135,36 +148,46 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     public void MultiplyByNearestUpsampled(FeatureMap input, FeatureMap weights, FeatureMap output)
     {
         if (Traced(input, weights, output)) return;
+        long start = Start();
         Arithmetic.MultiplyByNearestUpsampled(input.Span, input.Shape, weights.Span, weights.Shape, output.Span, output.Shape, width);
+        Profile?.Add("MultiplyByNearestUpsampled", null, default, output.Shape, start);
     }
 
     /// <summary><c>F.adaptive_avg_pool2d(input, output size)</c>; output may be a channel slice of a wider map.</summary>
     public void AdaptiveAveragePool(FeatureMap input, FeatureMap output)
     {
         if (Traced(input, output)) return;
+        long start = Start();
         AveragePooling.Adaptive(input.Span, input.Shape, output.Span, output.Shape, width);
+        Profile?.Add("AdaptiveAveragePool", null, default, output.Shape, start);
     }
 
     /// <summary>output (1×1×C) = the mean of every channel.</summary>
     public void GlobalAveragePool(FeatureMap input, FeatureMap output)
     {
         if (Traced(input, output)) return;
+        long start = Start();
         AveragePooling.Global(input.Span, input.Shape, output.Span, width);
+        Profile?.Add("GlobalAveragePool", null, default, output.Shape, start);
     }
 
     /// <summary><c>F.interpolate(input, size=output size, mode='bilinear', align_corners=…)</c>.</summary>
     public void ResizeBilinear(FeatureMap input, FeatureMap output, bool alignCorners)
     {
         if (Traced(input, output)) return;
+        long start = Start();
         BilinearResize.Resize(input.Span, input.Shape, output.Span, output.Shape, alignCorners, width);
+        Profile?.Add("ResizeBilinear", null, default, output.Shape, start);
     }
 
     private void RunRows(RowOp op, FeatureMap a, FeatureMap? b, FeatureMap output, int rows)
     {
+        long start = Start();
         (_rows.Op, _rows.A, _rows.B, _rows.Output, _rows.Rows) = (op, a, b, output, rows);
         int parts = Parts((long)output.Shape.Pixels * output.ChannelCount, ParallelFloats, rows);
         if (parts == 1) _rows.Run(0, 1);
         else Dispatch(_rows, parts);
+        Profile?.Add(RowOpNames[(int)op], null, default, output.Shape, start);
     }
 
     private void Dispatch(IParallelWork work, int parts) => pool!.Run(work, parts);
@@ -187,6 +210,8 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     }
 
     private enum RowOp { Add, Relu, ScaleChannels, ConcatShuffle, CopyInto, UpsampleNearest }
+
+    private static readonly string[] RowOpNames = ["Add", "Relu", "ScaleChannels", "ConcatShuffle", "CopyInto", "UpsampleNearest"];
 
     /// <summary>An elementwise operation on a range of rows of every operand (the same rows, except the nearest
     /// upsampling, whose output rows are <see cref="Factor"/> times its input rows).</summary>

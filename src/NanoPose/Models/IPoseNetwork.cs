@@ -30,6 +30,10 @@ public interface IPoseNetwork
     /// runs on one thread, so that the two can run different images at the same time.</summary>
     IPoseNetwork Replicate();
 
+    /// <summary>When set, each operation of later runs adds its wall time here (the network's own threads only; a
+    /// <see cref="Replicate"/> starts without one).</summary>
+    OperationProfile? Profile { get; set; }
+
     /// <summary>Family-specific figures for <c>nanopose info</c> (label, value), e.g. FLOPs in a paper's convention.</summary>
     IReadOnlyList<(string Label, string Value)> Figures { get; }
 }

@@ -81,6 +81,31 @@ public class ExecutionTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void AProfileTimesEveryConvolutionOncePerRunAndChangesNoResult(string name)
+    {
+        var network = Build(name, pool: null);
+        var image = Image(network);
+        var expected = Outputs(network, image);
+        var profile = new OperationProfile();
+        network.Profile = profile;
+        var profiled = Outputs(network, image);
+        Outputs(network, image);
+        network.Profile = null;
+
+        for (int o = 0; o < expected.Length; o++) Assert.True(expected[o].AsSpan().SequenceEqual(profiled[o]), $"{name}: output {o} differs when profiled");
+        // Every convolution's multiply-accumulates, counted per call: the network's total, twice.
+        Assert.Equal(2 * network.MultiplyAccumulates, profile.Entries.Sum(e => e.MultiplyAccumulates * e.Calls));
+        // Elementwise operations of one kind at one shape share an entry, so an entry counts a multiple of the runs.
+        Assert.All(profile.Entries, e => Assert.True(e.Calls % 2 == 0, $"{e.Description}: {e.Calls} calls in 2 runs"));
+        Assert.Contains(profile.Entries, e => e.Kind == "conv 1×1");
+        var report = new StringWriter();
+        profile.Write(report, runs: 2);
+        Assert.Contains("conv 1×1", report.ToString());
+        TestContext.Current.TestOutputHelper?.WriteLine(report.ToString());
+    }
+
     [Fact]
     public void PlannedMemoryIsFarBelowABufferPerTensor()
     {

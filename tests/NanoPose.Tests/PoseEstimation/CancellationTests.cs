@@ -33,6 +33,7 @@ public class CancellationTests
         public long ParameterCount => inner.ParameterCount;
         public long MultiplyAccumulates => inner.MultiplyAccumulates;
         public long BufferFloats => inner.BufferFloats;
+        public OperationProfile? Profile { get => inner.Profile; set => inner.Profile = value; }
         public IReadOnlyList<(string Label, string Value)> Figures => inner.Figures;
         public IPoseNetwork Replicate() => new CancelingNetwork(inner.Replicate(), cancel, cancelAtRun, runs);
 

@@ -46,6 +46,8 @@ public sealed class EfficientHrnetNetwork : IPoseNetwork
     /// <summary>The most activation floats alive at one point of a run: the least any plan can use.</summary>
     public long PeakLiveFloats => _plan.Ops.Arena.PeakLiveFloats;
 
+    public OperationProfile? Profile { get => _plan.Ops.Profile; set => _plan.Ops.Profile = value; }
+
     public EfficientHrnetModel Model { get; }
     public ModelArchitecture Architecture => Model.Config.ToArchitecture();
     public int InputChannels => 3;

@@ -100,6 +100,8 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
     /// <summary>Floats of the activation buffer, planned by tensor liveness.</summary>
     public long BufferFloats { get; }
 
+    public OperationProfile? Profile { get => _ops.Profile; set => _ops.Profile = value; }
+
     /// <summary>Floats the activations would take with a buffer each.</summary>
     public long UnplannedBufferFloats { get; }
 

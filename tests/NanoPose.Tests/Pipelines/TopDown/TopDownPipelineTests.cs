@@ -120,6 +120,7 @@ public class TopDownPipelineTests(ITestOutputHelper output)
         public long MultiplyAccumulates => 0;
         public IReadOnlyList<(string Label, string Value)> Figures => [];
         public long BufferFloats => _heatmaps.Buffer.Length;
+        public OperationProfile? Profile { get; set; }
         public IPoseNetwork Replicate() => new FixedHeatmapNetwork();
 
         public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)
