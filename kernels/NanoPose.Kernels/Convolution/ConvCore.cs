@@ -318,8 +318,8 @@ internal static class ConvCore
 
     /// <summary>
     /// Epilogue of one output pixel from its accumulators in memory: + residual, activation, store of the block's
-    /// valid lanes. A channel tail is finished in place in the accumulator buffer and copied out lane by lane,
-    /// so no lane past the tensor is touched.
+    /// valid lanes. A channel tail is read and written with masked loads and stores (<see cref="IVec{TVec}.StoreFirst"/>),
+    /// so no lane past the tensor's channels is touched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
@@ -338,10 +338,9 @@ internal static class ConvCore
                 TOps.Store(Activations.Apply<TOps, TVec>(x, act), ref dst);
                 continue;
             }
-            if (hasResidual)
-                for (int i = 0; i < count; i++) Unsafe.Add(ref acc, i) += Unsafe.Add(ref residual, offset + i);
-            TOps.Store(Activations.Apply<TOps, TVec>(TOps.Load(ref acc), act), ref acc);
-            for (int i = 0; i < count; i++) Unsafe.Add(ref dst, i) = Unsafe.Add(ref acc, i);
+            TVec tail = TOps.Load(ref acc);
+            if (hasResidual) tail = TOps.Add(tail, TOps.LoadFirst(ref Unsafe.Add(ref residual, offset), count));
+            TOps.StoreFirst(Activations.Apply<TOps, TVec>(tail, act), ref dst, count);
         }
     }
 }

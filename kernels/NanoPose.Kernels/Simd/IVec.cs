@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoPose.Kernels.Simd;
 
@@ -18,6 +19,12 @@ public interface IVec<TVec> where TVec : struct
     static abstract TVec Splat(float value);
     static abstract TVec Load(ref float source);
     static abstract void Store(TVec value, ref float destination);
+    /// <summary>Lanes [0, <paramref name="count"/>) of <paramref name="source"/>, the others zero; memory past them is
+    /// not read (a masked load where the ISA has one, AVX and AVX-512, else lane by lane).</summary>
+    static abstract TVec LoadFirst(ref float source, int count);
+    /// <summary>Stores lanes [0, <paramref name="count"/>) of <paramref name="value"/>; memory past them is not touched
+    /// (a masked store where the ISA has one, else lane by lane): a channel tail without padding lanes.</summary>
+    static abstract void StoreFirst(TVec value, ref float destination, int count);
     static abstract TVec Add(TVec a, TVec b);
     static abstract TVec Subtract(TVec a, TVec b);
     static abstract TVec Multiply(TVec a, TVec b);
@@ -39,6 +46,28 @@ public readonly struct V128 : IVec<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Splat(float value) => Vector128.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source) => Vector128.LoadUnsafe(ref source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector128<float> value, ref float destination) => value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector128<float> LoadFirst(ref float source, int count)
+    {
+        if (!Avx.IsSupported) return Lanes.LoadFirst<V128, Vector128<float>>(ref source, count);
+        fixed (float* p = &source) return Avx.MaskLoad(p, FirstLanes128(count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Vector128<float> value, ref float destination, int count)
+    {
+        if (!Avx.IsSupported)
+        {
+            Lanes.StoreFirst<V128, Vector128<float>>(value, ref destination, count);
+            return;
+        }
+        fixed (float* p = &destination) Avx.MaskStore(p, FirstLanes128(count), value);
+    }
+
+    /// <summary>All bits set in lanes [0, count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> FirstLanes128(int count) => Vector128.LessThan(Vector128<int>.Indices, Vector128.Create(count)).AsSingle();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Subtract(Vector128<float> a, Vector128<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Multiply(Vector128<float> a, Vector128<float> b) => a * b;
@@ -57,6 +86,28 @@ public readonly struct V256 : IVec<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Splat(float value) => Vector256.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float source) => Vector256.LoadUnsafe(ref source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector256<float> value, ref float destination) => value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector256<float> LoadFirst(ref float source, int count)
+    {
+        if (!Avx.IsSupported) return Lanes.LoadFirst<V256, Vector256<float>>(ref source, count);
+        fixed (float* p = &source) return Avx.MaskLoad(p, FirstLanes256(count));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Vector256<float> value, ref float destination, int count)
+    {
+        if (!Avx.IsSupported)
+        {
+            Lanes.StoreFirst<V256, Vector256<float>>(value, ref destination, count);
+            return;
+        }
+        fixed (float* p = &destination) Avx.MaskStore(p, FirstLanes256(count), value);
+    }
+
+    /// <summary>All bits set in lanes [0, count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> FirstLanes256(int count) => Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Subtract(Vector256<float> a, Vector256<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
@@ -75,6 +126,28 @@ public readonly struct V512 : IVec<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Splat(float value) => Vector512.Create(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float source) => Vector512.LoadUnsafe(ref source);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(Vector512<float> value, ref float destination) => value.StoreUnsafe(ref destination);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe Vector512<float> LoadFirst(ref float source, int count)
+    {
+        if (!Avx512F.IsSupported) return Lanes.LoadFirst<V512, Vector512<float>>(ref source, count);
+        fixed (float* p = &source) return Avx512F.MaskLoad(p, FirstLanes512(count), Vector512<float>.Zero);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreFirst(Vector512<float> value, ref float destination, int count)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            Lanes.StoreFirst<V512, Vector512<float>>(value, ref destination, count);
+            return;
+        }
+        fixed (float* p = &destination) Avx512F.MaskStore(p, FirstLanes512(count), value);
+    }
+
+    /// <summary>All bits set in lanes [0, count).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> FirstLanes512(int count) => Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Subtract(Vector512<float> a, Vector512<float> b) => a - b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
@@ -82,4 +155,24 @@ public readonly struct V512 : IVec<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.MaxNative(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Exp(Vector512<float> x) => Vector512.Exp(x);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Divide(Vector512<float> a, Vector512<float> b) => a / b;
+}
+
+/// <summary>The lane-by-lane forms of <see cref="IVec{TVec}.LoadFirst"/> and <see cref="IVec{TVec}.StoreFirst"/>, for
+/// ISAs without masked memory operations (SSE, AdvSimd, software vectors).</summary>
+internal static class Lanes
+{
+    public static TVec LoadFirst<TOps, TVec>(ref float source, int count) where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        Span<float> lanes = stackalloc float[TOps.Count];
+        lanes.Clear();
+        for (int i = 0; i < count; i++) lanes[i] = Unsafe.Add(ref source, i);
+        return TOps.Load(ref lanes[0]);
+    }
+
+    public static void StoreFirst<TOps, TVec>(TVec value, ref float destination, int count) where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        Span<float> lanes = stackalloc float[TOps.Count];
+        TOps.Store(value, ref lanes[0]);
+        for (int i = 0; i < count; i++) Unsafe.Add(ref destination, i) = lanes[i];
+    }
 }
