@@ -41,6 +41,9 @@ public class ConvolutionBenchmarks
         new("1x1 24-144 96x96", 96, 96, 24, 144, ConvGeometry.Pointwise()),
         // EfficientHRNet H0 at 512×512: the stage-2 expand (B.3) right after the stem.
         new("1x1 16-96 256x256", 256, 256, 16, 96, ConvGeometry.Pointwise()),
+        // EfficientHRNet H−4 at 384×384: the 14-channel blocks after the deconvolution (the most 3×3 time there).
+        new("3x3 14-14 192x192", 192, 192, 14, 14, ConvGeometry.Square(3, 1, 1)),
+        new("3x3 27-27 48x48", 48, 48, 27, 27, ConvGeometry.Square(3, 1, 1)),
         new("deconv 66-32 128", 128, 128, 32 + 34, 32, ConvGeometry.Square(4, 2, 1), Transposed: true),
     ];
 
