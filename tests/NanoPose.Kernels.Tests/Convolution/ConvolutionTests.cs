@@ -136,6 +136,8 @@ public class ConvolutionTests
     {
         // EfficientHRNet H0 BasicBlock 3×3 32→32 (+ identity, ReLU), at 24×20 instead of 128×128.
         new ConvCase(24, 20, 32, 32, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
+        // EfficientHRNet H−4 BasicBlock 3×3 14→14 (one vector of outputs at V512: the paired-accumulator tile), at 20×19.
+        new ConvCase(20, 19, 14, 14, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
         // Lite-HRNet stem 3×3 s2 3→32, ReLU, at 64×48 instead of 256×192.
         new ConvCase(64, 48, 3, 32, ConvGeometry.Square(3, 2, 1), Activation.ReLU).Check(width);
         // EfficientNet stem 3×3 s2 pad (0,1), Swish, at 40×40 instead of 384×384.
