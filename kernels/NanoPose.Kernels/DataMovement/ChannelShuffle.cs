@@ -25,9 +25,11 @@ public static class ChannelShuffle
     }
 
     /// <summary>channel_shuffle(cat([first, second]), 2) without the intermediate: output channel 2k = first[k],
-    /// 2k + 1 = second[k]. Both inputs have the same shape; the output has twice their channels.</summary>
+    /// 2k + 1 = second[k]. Both inputs have the same shape; the output has twice their channels. With
+    /// <paramref name="secondScale"/> (one factor per channel), 2k + 1 = second[k] · secondScale[k]: Lite-HRNet's
+    /// spatial weighting of the second half, done in the same pass.</summary>
     public static void ConcatShuffle2(ReadOnlySpan<float> first, Nhwc firstView, ReadOnlySpan<float> second, Nhwc secondView,
-        Span<float> output, Nhwc outputView, VectorWidth width)
+        Span<float> output, Nhwc outputView, VectorWidth width, ReadOnlySpan<float> secondScale = default)
     {
         firstView.Validate(first.Length, nameof(first));
         secondView.Validate(second.Length, nameof(second));
@@ -36,13 +38,15 @@ public static class ChannelShuffle
         ViewChecks.RequireSameShape(firstView with { Channels = 2 * firstView.Channels }, outputView, nameof(outputView));
         ViewChecks.RequireDisjoint(first, output, nameof(output));
         ViewChecks.RequireDisjoint(second, output, nameof(output));
+        if (!secondScale.IsEmpty && secondScale.Length != secondView.Channels)
+            throw new ArgumentException($"{nameof(secondScale)}: expected {secondView.Channels} floats (one per channel), found {secondScale.Length}.", nameof(secondScale));
         if (outputView.RequiredLength == 0) return;
         switch (width)
         {
-            case VectorWidth.Scalar: ConcatShuffle2Reference(first, firstView, second, secondView, output, outputView); break;
-            case VectorWidth.V128: Body<V128, Vector128<float>>(first, firstView, second, secondView, output, outputView); break;
-            case VectorWidth.V256: Body<V256, Vector256<float>>(first, firstView, second, secondView, output, outputView); break;
-            case VectorWidth.V512: Body<V512, Vector512<float>>(first, firstView, second, secondView, output, outputView); break;
+            case VectorWidth.Scalar: ConcatShuffle2Reference(first, firstView, second, secondView, output, outputView, secondScale); break;
+            case VectorWidth.V128: Body<V128, Vector128<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
+            case VectorWidth.V256: Body<V256, Vector256<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
+            case VectorWidth.V512: Body<V512, Vector512<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
             default: throw new ArgumentOutOfRangeException(nameof(width), width, "unknown vector width");
         }
     }
@@ -60,7 +64,7 @@ public static class ChannelShuffle
 
     /// <summary>The definition of the fused op: shuffle of the virtual concat [first, second].</summary>
     public static void ConcatShuffle2Reference(ReadOnlySpan<float> first, Nhwc firstView, ReadOnlySpan<float> second, Nhwc secondView,
-        Span<float> output, Nhwc outputView)
+        Span<float> output, Nhwc outputView, ReadOnlySpan<float> secondScale = default)
     {
         int half = firstView.Channels;
         for (int y = 0; y < outputView.Height; y++)
@@ -70,14 +74,16 @@ public static class ChannelShuffle
                     int source = (j % 2) * half + j / 2;
                     output[outputView.Offset(y, x) + j] = source < half
                         ? first[firstView.Offset(y, x) + source]
-                        : second[secondView.Offset(y, x) + source - half];
+                        : second[secondView.Offset(y, x) + source - half] * (secondScale.IsEmpty ? 1f : secondScale[source - half]);
                 }
     }
 
     static void Body<TOps, TVec>(ReadOnlySpan<float> first, Nhwc firstView, ReadOnlySpan<float> second, Nhwc secondView,
-        Span<float> output, Nhwc outputView)
+        Span<float> output, Nhwc outputView, ReadOnlySpan<float> secondScale)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
+        bool scaled = !secondScale.IsEmpty;
+        ref float scale = ref MemoryMarshal.GetReference(secondScale);
         ref float a = ref MemoryMarshal.GetReference(first);
         ref float b = ref MemoryMarshal.GetReference(second);
         ref float o = ref MemoryMarshal.GetReference(output);
@@ -92,7 +98,7 @@ public static class ChannelShuffle
                 for (int k = 0; k < half; k++)
                 {
                     Unsafe.Add(ref po, 2 * k) = Unsafe.Add(ref pa, k);
-                    Unsafe.Add(ref po, 2 * k + 1) = Unsafe.Add(ref pb, k);
+                    Unsafe.Add(ref po, 2 * k + 1) = scaled ? Unsafe.Add(ref pb, k) * Unsafe.Add(ref scale, k) : Unsafe.Add(ref pb, k);
                 }
                 continue;
             }
@@ -101,7 +107,9 @@ public static class ChannelShuffle
             for (int k = 0; ; k += lanes)
             {
                 k = Math.Min(k, last);
-                Interleave.Zip(TOps.Load(ref Unsafe.Add(ref pa, k)), TOps.Load(ref Unsafe.Add(ref pb, k)), out TVec lo, out TVec hi);
+                TVec secondLanes = TOps.Load(ref Unsafe.Add(ref pb, k));
+                if (scaled) secondLanes = TOps.Multiply(secondLanes, TOps.Load(ref Unsafe.Add(ref scale, k)));
+                Interleave.Zip(TOps.Load(ref Unsafe.Add(ref pa, k)), secondLanes, out TVec lo, out TVec hi);
                 TOps.Store(lo, ref Unsafe.Add(ref po, 2 * k));
                 TOps.Store(hi, ref Unsafe.Add(ref po, 2 * k + lanes));
                 if (k == last) break;

@@ -49,7 +49,21 @@ public static class Arithmetic
     /// intermediate (Lite-HRNet cross-resolution weighting, e.g. 8×6 weights on a 64×48 branch).
     /// </summary>
     public static void MultiplyByNearestUpsampled(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
+        Span<float> output, Nhwc outputView, VectorWidth width) =>
+        WithNearestUpsampled<MultiplyOp>(input, inputView, weights, weightsView, output, outputView, width);
+
+    /// <summary>
+    /// output[y, x, c] = input[y, x, c] + low[sy, sx, c], (sy, sx) the nearest source of (y, x) as in
+    /// <see cref="MultiplyByNearestUpsampled"/>: <c>input + nn.Upsample(scale_factor=f, mode='nearest')(low)</c> for an
+    /// integer f (a Lite-HRNet fuse term) without the upsampled intermediate. output may be input.
+    /// </summary>
+    public static void AddNearestUpsampled(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> low, Nhwc lowView,
+        Span<float> output, Nhwc outputView, VectorWidth width) =>
+        WithNearestUpsampled<AddOp>(input, inputView, low, lowView, output, outputView, width);
+
+    static void WithNearestUpsampled<TOp>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView, VectorWidth width)
+        where TOp : struct, IBinaryOp
     {
         inputView.Validate(input.Length, nameof(input));
         weightsView.Validate(weights.Length, nameof(weights));
@@ -60,10 +74,10 @@ public static class Arithmetic
         if (outputView.RequiredLength == 0) return;
         switch (width)
         {
-            case VectorWidth.Scalar: MultiplyByNearestUpsampledReference(input, inputView, weights, weightsView, output, outputView); break;
-            case VectorWidth.V128: UpsampledBody<V128, Vector128<float>>(input, inputView, weights, weightsView, output, outputView); break;
-            case VectorWidth.V256: UpsampledBody<V256, Vector256<float>>(input, inputView, weights, weightsView, output, outputView); break;
-            case VectorWidth.V512: UpsampledBody<V512, Vector512<float>>(input, inputView, weights, weightsView, output, outputView); break;
+            case VectorWidth.Scalar: UpsampledReference<TOp>(input, inputView, weights, weightsView, output, outputView); break;
+            case VectorWidth.V128: UpsampledBody<V128, Vector128<float>, TOp>(input, inputView, weights, weightsView, output, outputView); break;
+            case VectorWidth.V256: UpsampledBody<V256, Vector256<float>, TOp>(input, inputView, weights, weightsView, output, outputView); break;
+            case VectorWidth.V512: UpsampledBody<V512, Vector512<float>, TOp>(input, inputView, weights, weightsView, output, outputView); break;
             default: throw new ArgumentOutOfRangeException(nameof(width), width, "unknown vector width");
         }
     }
@@ -83,14 +97,23 @@ public static class Arithmetic
     }
 
     public static void MultiplyByNearestUpsampledReference(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
+        Span<float> output, Nhwc outputView) =>
+        UpsampledReference<MultiplyOp>(input, inputView, weights, weightsView, output, outputView);
+
+    public static void AddNearestUpsampledReference(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> low, Nhwc lowView,
+        Span<float> output, Nhwc outputView) =>
+        UpsampledReference<AddOp>(input, inputView, low, lowView, output, outputView);
+
+    static void UpsampledReference<TOp>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView)
+        where TOp : struct, IBinaryOp
     {
         var rows = new LegacyNearestRule(weightsView.Height, inputView.Height);
         var columns = new LegacyNearestRule(weightsView.Width, inputView.Width);
         for (int y = 0; y < inputView.Height; y++)
             for (int x = 0; x < inputView.Width; x++)
                 for (int c = 0; c < inputView.Channels; c++)
-                    output[outputView.Offset(y, x) + c] = input[inputView.Offset(y, x) + c] * weights[weightsView.Offset(rows.Source(y), columns.Source(x)) + c];
+                    output[outputView.Offset(y, x) + c] = TOp.Apply(input[inputView.Offset(y, x) + c], weights[weightsView.Offset(rows.Source(y), columns.Source(x)) + c]);
     }
 
     static void Reference<TOp>(ReadOnlySpan<float> a, Nhwc aView, ReadOnlySpan<float> b, Nhwc bView, Span<float> output, Nhwc outputView)
@@ -138,9 +161,9 @@ public static class Arithmetic
         where TOps : struct, IVec<TVec> where TVec : struct =>
         BinaryBody<TOps, TVec, MultiplyOp>(input, inputView, scale, 0, output, outputView);
 
-    static void UpsampledBody<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
+    static void UpsampledBody<TOps, TVec, TOp>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView)
-        where TOps : struct, IVec<TVec> where TVec : struct
+        where TOps : struct, IVec<TVec> where TVec : struct where TOp : struct, IBinaryOp
     {
         ref float source = ref MemoryMarshal.GetReference(input);
         ref float weight = ref MemoryMarshal.GetReference(weights);
@@ -153,10 +176,10 @@ public static class Arithmetic
             int weightRow = rows.Source(y);
             for (int x = 0; x < width;)
             {
-                // A run of output columns that share one weight pixel: a per-channel scale over the run.
+                // A run of output columns that share one weight pixel: a per-channel operand over the run.
                 int weightColumn = columns.Source(x), end = x + 1;
                 while (end < width && columns.Source(end) == weightColumn) end++;
-                PixelLoops.Binary<TOps, TVec, MultiplyOp>(
+                PixelLoops.Binary<TOps, TVec, TOp>(
                     ref Unsafe.Add(ref source, inputView.Offset(y, x)), inputView.PixelStride,
                     ref Unsafe.Add(ref weight, weightsView.Offset(weightRow, weightColumn)), 0,
                     ref Unsafe.Add(ref destination, outputView.Offset(y, x)), outputView.PixelStride, end - x, inputView.Channels);

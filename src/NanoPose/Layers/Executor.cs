@@ -52,12 +52,13 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     }
 
     /// <summary>In trace mode notes the operands as used in one step and returns true (skip the work).</summary>
-    private bool Traced(FeatureMap a, FeatureMap? b = null, FeatureMap? c = null)
+    private bool Traced(FeatureMap a, FeatureMap? b = null, FeatureMap? c = null, FeatureMap? d = null)
     {
         if (!_tracing) return false;
         arena.Use(a);
         if (b is not null) arena.Use(b);
         if (c is not null) arena.Use(c);
+        if (d is not null) arena.Use(d);
         arena.EndStep();
         return true;
     }
@@ -120,11 +121,24 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         RunRows(RowOp.ScaleChannels, input, scale, output, output.Height);
     }
 
-    /// <summary><c>channel_shuffle(torch.cat([first, second], dim=1), 2)</c>.</summary>
-    public void ConcatShuffle(FeatureMap first, FeatureMap second, FeatureMap output)
+    /// <summary><c>channel_shuffle(torch.cat([first, second · secondScale], dim=1), 2)</c>; <paramref name="secondScale"/>
+    /// (a 1×1 map, one factor per channel of <paramref name="second"/>) may be left out.</summary>
+    public void ConcatShuffle(FeatureMap first, FeatureMap second, FeatureMap output, FeatureMap? secondScale = null)
     {
-        if (Traced(first, second, output)) return;
+        if (Traced(first, second, output, secondScale)) return;
+        _rows.Scale = secondScale;
         RunRows(RowOp.ConcatShuffle, first, second, output, output.Height);
+    }
+
+    /// <summary>output = input + <c>nn.Upsample(scale_factor=factor, mode='nearest')(low)</c>, without the upsampled map;
+    /// split by rows of <paramref name="low"/>, each giving <paramref name="factor"/> rows of the output.</summary>
+    public void AddNearestUpsampled(FeatureMap input, FeatureMap low, FeatureMap output, int factor)
+    {
+        if (Traced(input, low, output)) return;
+        if (input.Height != low.Height * factor || input.Width != low.Width * factor)
+            throw new ArgumentException($"{input.Shape} is not {low.Shape} upsampled ×{factor}");
+        _rows.Factor = factor;
+        RunRows(RowOp.AddNearestUpsampled, input, low, output, low.Height);
     }
 
     /// <summary>output[…, channelStart + c] = input[…, c]: one input of a concat.</summary>
@@ -209,18 +223,18 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         public void Run(int part, int parts) => Layer.Run(Input, Output, part, parts);
     }
 
-    private enum RowOp { Add, Relu, ScaleChannels, ConcatShuffle, CopyInto, UpsampleNearest }
+    private enum RowOp { Add, Relu, ScaleChannels, ConcatShuffle, CopyInto, UpsampleNearest, AddNearestUpsampled }
 
-    private static readonly string[] RowOpNames = ["Add", "Relu", "ScaleChannels", "ConcatShuffle", "CopyInto", "UpsampleNearest"];
+    private static readonly string[] RowOpNames = ["Add", "Relu", "ScaleChannels", "ConcatShuffle", "CopyInto", "UpsampleNearest", "AddNearestUpsampled"];
 
     /// <summary>An elementwise operation on a range of rows of every operand (the same rows, except the nearest
-    /// upsampling, whose output rows are <see cref="Factor"/> times its input rows).</summary>
+    /// upsamplings, split by rows of the small map: their full-size operands have <see cref="Factor"/> times as many).</summary>
     private sealed class RowsJob : IParallelWork
     {
         public VectorWidth Width;
         public RowOp Op;
         public FeatureMap A = null!, Output = null!;
-        public FeatureMap? B;
+        public FeatureMap? B, Scale;
         public int Rows, ChannelStart, Factor;
 
         public void Run(int part, int parts)
@@ -241,10 +255,14 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
                     break;
                 case RowOp.ConcatShuffle:
                     ChannelShuffle.ConcatShuffle2(a, aShape, B!.RowSpan(start, end, out var second), second,
-                        Output.RowSpan(start, end, out var shuffled), shuffled, Width);
+                        Output.RowSpan(start, end, out var shuffled), shuffled, Width, Scale is null ? default : Scale.Span);
                     break;
                 case RowOp.CopyInto:
                     ChannelSlices.CopyInto(a, aShape, Output.RowSpan(start, end, out var concat), concat, ChannelStart, Width);
+                    break;
+                case RowOp.AddNearestUpsampled:
+                    Arithmetic.AddNearestUpsampled(A.RowSpan(start * Factor, end * Factor, out var summand), summand,
+                        B!.RowSpan(start, end, out var low), low, Output.RowSpan(start * Factor, end * Factor, out var total), total, Width);
                     break;
                 case RowOp.UpsampleNearest:
                     NearestResize.UpsampleByFactor(a, aShape, Output.RowSpan(start * Factor, end * Factor, out var upsampled), upsampled,

@@ -1,3 +1,4 @@
+using NanoPose.Kernels.Elementwise;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.DataMovement;
 using NanoPose.Kernels.Simd;
@@ -58,6 +59,32 @@ public class ChannelShuffleTests
             ChannelShuffle.Shuffle2Reference(concat, concatView, expected, outputView);
             Tolerance.AssertExact(expected, output, $"concat-shuffle half={half}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void ConcatShuffleWithAScaledSecondHalfEqualsScalingThenShuffling(VectorWidth width)
+    {
+        for (int half = 1; half <= 41; half += 4)
+        {
+            var firstView = View(4, 3, half, half + 3);
+            var secondView = View(4, 3, half, half);
+            var outputView = View(4, 3, 2 * half);
+            var first = Random(firstView, half);
+            var second = Random(secondView, half + 50);
+            var scale = TestData.Random(half, half + 70);
+            var output = Random(outputView, half + 100);
+            ChannelShuffle.ConcatShuffle2(first, firstView, second, secondView, output, outputView, width, scale);
+
+            var scaled = new float[secondView.RequiredLength];
+            Arithmetic.ScaleChannelsReference(second, secondView, scale, scaled, secondView);
+            var expected = new float[outputView.RequiredLength];
+            ChannelShuffle.ConcatShuffle2Reference(first, firstView, scaled, secondView, expected, outputView);
+            Tolerance.AssertExact(expected, output, $"scaled concat-shuffle half={half}");
+        }
+        var error = Assert.Throws<ArgumentException>(() => ChannelShuffle.ConcatShuffle2(new float[4], View(1, 2, 2), new float[4], View(1, 2, 2),
+            new float[8], View(1, 2, 4), width, secondScale: new float[3]));
+        Assert.Contains("secondScale: expected 2 floats", error.Message);
     }
 
     [Fact]

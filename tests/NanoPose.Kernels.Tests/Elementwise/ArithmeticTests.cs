@@ -119,6 +119,28 @@ public class ArithmeticTests
         Tolerance.AssertExact(expected, output, $"scale {inputView} -> {outputView} in place {inPlace}");
     }
 
+    [Theory]
+    [MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void AddNearestUpsampledEqualsUpsamplingThenAdding(VectorWidth width)
+    {
+        foreach (int factor in new[] { 2, 4, 8 })
+            foreach (int channels in new[] { 1, 7, 20, 40, 33 })
+                foreach (bool inPlace in new[] { false, true })
+                {
+                    var lowView = View(3, 2, channels, channels + 1);
+                    var view = View(3 * factor, 2 * factor, channels);
+                    var input = Random(view, channels);
+                    var low = Random(lowView, channels + 1);
+                    var output = inPlace ? input : Random(view, channels + 2);
+                    var upsampled = new float[view.RequiredLength];
+                    NanoPose.Kernels.Resize.NearestResize.UpsampleByFactor(low, lowView, upsampled, view, factor, factor, VectorWidth.Scalar);
+                    var expected = new float[view.RequiredLength];
+                    Arithmetic.AddReference(input, view, upsampled, view, expected, view);
+                    Arithmetic.AddNearestUpsampled(input, view, low, lowView, output, view, width);
+                    Tolerance.AssertExact(expected, output, $"add upsampled ×{factor}, {channels} channels, in place {inPlace}");
+                }
+    }
+
     static void AssertUpsampled(Nhwc inputView, Nhwc weightsView, Nhwc outputView, int seed, bool inPlace, VectorWidth width)
     {
         var input = Random(inputView, seed);

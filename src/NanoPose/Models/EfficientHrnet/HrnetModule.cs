@@ -99,6 +99,14 @@ internal sealed class HrnetModule
                     sum = term;   // the sum so far is already in it
                     continue;
                 }
+                if (sum is not null)
+                {
+                    // sum + upsample(term) in one pass: the upsampled map is never written out.
+                    var added = ReferenceEquals(sum, x[i]) ? ops.Arena.Allocate(sum.Shape) : sum;
+                    ops.AddNearestUpsampled(sum, term, added, path.UpsampleFactor);
+                    sum = added;
+                    continue;
+                }
                 var upsampled = ops.Arena.Allocate(x[i].Shape);
                 ops.UpsampleNearest(term, upsampled, path.UpsampleFactor);
                 term = upsampled;

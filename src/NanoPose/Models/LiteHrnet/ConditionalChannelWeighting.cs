@@ -82,16 +82,15 @@ internal sealed class ConditionalChannelWeighting
 
         foreach (var b in _branches) ops.Conv(b.Depthwise, b.Weighted, b.DepthwiseOut);
 
-        // Spatial weighting: a per-channel gate from the global mean.
+        // Spatial weighting: a per-channel gate from the global mean, applied as the halves are shuffled together.
         foreach (var b in _branches)
         {
             ops.GlobalAveragePool(b.DepthwiseOut, b.SpatialPooled);
             ops.Conv(b.SpatialReduce, b.SpatialPooled, b.SpatialMid);
             ops.Conv(b.SpatialExpand, b.SpatialMid, b.SpatialScale);
-            ops.ScaleChannels(b.DepthwiseOut, b.SpatialScale, b.Weighted);
         }
 
-        foreach (var b in _branches) ops.ConcatShuffle(b.KeptHalf, b.Weighted, b.Output);
+        foreach (var b in _branches) ops.ConcatShuffle(b.KeptHalf, b.DepthwiseOut, b.Output, secondScale: b.SpatialScale);
         return Outputs;
     }
 }

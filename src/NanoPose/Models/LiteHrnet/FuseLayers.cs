@@ -18,13 +18,14 @@ namespace NanoPose.Models.LiteHrnet;
 /// </summary>
 internal sealed class FuseLayers
 {
-    /// <summary>F_ij for j &gt; i.</summary>
+    /// <summary>F_ij for j &gt; i, added to a sum: the upsampled map is never written out.</summary>
     private sealed class Upsample(ConvLayer conv, FeatureMap low, int factor)
     {
-        public void Run(Executor ops, FeatureMap x, FeatureMap output)
+        /// <summary>output = sum + F_ij(x).</summary>
+        public void AddTo(Executor ops, FeatureMap x, FeatureMap sum, FeatureMap output)
         {
             ops.Conv(conv, x, low);
-            ops.UpsampleNearest(low, output, factor);
+            ops.AddNearestUpsampled(sum, low, output, factor);
         }
     }
 
@@ -120,11 +121,7 @@ internal sealed class FuseLayers
             for (int j = 1; j < _outputs.Length; j++)
             {
                 if (j == i) ops.Add(sum, x[i], spare);
-                else if (j > i)
-                {
-                    o.Up[j]!.Run(ops, x[j], spare);
-                    ops.Add(sum, spare, spare);
-                }
+                else if (j > i) o.Up[j]!.AddTo(ops, x[j], sum, spare);
                 else o.Down[j]!.Run(ops, x[j], spare, residual: sum);
                 (sum, spare) = (spare, sum);
             }
