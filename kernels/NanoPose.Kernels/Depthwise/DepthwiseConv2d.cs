@@ -273,6 +273,11 @@ public static class DepthwiseConv2d
             EightPixels3x3<TOps, TVec>(ref inputStart, ref weightStart, ref bias, hasBias, ref outputStart, g, rows);
             return;
         }
+        if (TGroup.Pixels == 8 && g.Kernel == 3 && g.Stride == 2)
+        {
+            EightPixels3x3Stride2<TOps, TVec>(ref inputStart, ref weightStart, ref bias, hasBias, ref outputStart, g, rows);
+            return;
+        }
         int k = g.Kernel, ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, weightPitch = k * g.TapStride;
         int step = g.Stride * ps, outStep = g.OutputPixelStride;
         int lastBlock = g.Channels - TOps.Count;
@@ -367,6 +372,68 @@ public static class DepthwiseConv2d
                 a6 = TOps.MultiplyAdd(v, w2, a6); a7 = TOps.MultiplyAdd(v, w1, a7);
                 v = TOps.Load(ref Unsafe.Add(ref row, 9 * ps));
                 a7 = TOps.MultiplyAdd(v, w2, a7);
+                row = ref Unsafe.Add(ref row, rowPitch);
+                weight = ref Unsafe.Add(ref weight, 3 * tapStride);
+            }
+            ref float destination = ref Unsafe.Add(ref outputStart, c);
+            TOps.Store(a0, ref destination);
+            TOps.Store(a1, ref Unsafe.Add(ref destination, outStep));
+            TOps.Store(a2, ref Unsafe.Add(ref destination, 2 * outStep));
+            TOps.Store(a3, ref Unsafe.Add(ref destination, 3 * outStep));
+            TOps.Store(a4, ref Unsafe.Add(ref destination, 4 * outStep));
+            TOps.Store(a5, ref Unsafe.Add(ref destination, 5 * outStep));
+            TOps.Store(a6, ref Unsafe.Add(ref destination, 6 * outStep));
+            TOps.Store(a7, ref Unsafe.Add(ref destination, 7 * outStep));
+            if (c == lastBlock) break;
+        }
+    }
+
+    /// <summary>
+    /// Eight interior pixels of a 3×3 stride-2 convolution: their windows span 17 input columns, each loaded once
+    /// (an even column is tap 0 of one pixel and tap 2 of the one before, an odd column tap 1 of one pixel), 17 loads
+    /// per kernel row instead of 24. Each pixel adds its taps in the reference's order, as in <see cref="Group"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void EightPixels3x3Stride2<TOps, TVec>(ref float inputStart, ref float weightStart, ref float bias, bool hasBias,
+        ref float outputStart, in RowGeometry g, int rows)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        nint ps = g.PixelStride, rowPitch = g.RowPitch, tapStride = g.TapStride, outStep = g.OutputPixelStride;
+        int lastBlock = g.Channels - TOps.Count;
+        for (int c = 0; ; c += TOps.Count)
+        {
+            if (c > lastBlock) c = lastBlock;
+            TVec a0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            ref float row = ref Unsafe.Add(ref inputStart, c);
+            ref float weight = ref Unsafe.Add(ref weightStart, c);
+            for (int ky = 0; ky < rows; ky++)
+            {
+                TVec w0 = TOps.Load(ref weight), w1 = TOps.Load(ref Unsafe.Add(ref weight, tapStride)), w2 = TOps.Load(ref Unsafe.Add(ref weight, 2 * tapStride));
+                a0 = TOps.MultiplyAdd(TOps.Load(ref row), w0, a0);
+                a0 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, ps)), w1, a0);
+                TVec v = TOps.Load(ref Unsafe.Add(ref row, 2 * ps));
+                a0 = TOps.MultiplyAdd(v, w2, a0); a1 = TOps.MultiplyAdd(v, w0, a1);
+                a1 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 3 * ps)), w1, a1);
+                v = TOps.Load(ref Unsafe.Add(ref row, 4 * ps));
+                a1 = TOps.MultiplyAdd(v, w2, a1); a2 = TOps.MultiplyAdd(v, w0, a2);
+                a2 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 5 * ps)), w1, a2);
+                v = TOps.Load(ref Unsafe.Add(ref row, 6 * ps));
+                a2 = TOps.MultiplyAdd(v, w2, a2); a3 = TOps.MultiplyAdd(v, w0, a3);
+                a3 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 7 * ps)), w1, a3);
+                v = TOps.Load(ref Unsafe.Add(ref row, 8 * ps));
+                a3 = TOps.MultiplyAdd(v, w2, a3); a4 = TOps.MultiplyAdd(v, w0, a4);
+                a4 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 9 * ps)), w1, a4);
+                v = TOps.Load(ref Unsafe.Add(ref row, 10 * ps));
+                a4 = TOps.MultiplyAdd(v, w2, a4); a5 = TOps.MultiplyAdd(v, w0, a5);
+                a5 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 11 * ps)), w1, a5);
+                v = TOps.Load(ref Unsafe.Add(ref row, 12 * ps));
+                a5 = TOps.MultiplyAdd(v, w2, a5); a6 = TOps.MultiplyAdd(v, w0, a6);
+                a6 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 13 * ps)), w1, a6);
+                v = TOps.Load(ref Unsafe.Add(ref row, 14 * ps));
+                a6 = TOps.MultiplyAdd(v, w2, a6); a7 = TOps.MultiplyAdd(v, w0, a7);
+                a7 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 15 * ps)), w1, a7);
+                a7 = TOps.MultiplyAdd(TOps.Load(ref Unsafe.Add(ref row, 16 * ps)), w2, a7);
                 row = ref Unsafe.Add(ref row, rowPitch);
                 weight = ref Unsafe.Add(ref weight, 3 * tapStride);
             }

@@ -197,6 +197,17 @@ public class DepthwiseConv2dTests
     [Theory, MemberData(nameof(WidthsByRealLayer))]
     public void RealLayerShapes(VectorWidth width, string layer) => Check(width, RealLayers[layer], seed: layer.Length);
 
+    /// <summary>Rows wide enough for eight-pixel groups (3×3 stride 1 and 2 load each input column once for all its
+    /// taps), ending in a group that overlaps the one before, for channel counts with and without a tail.</summary>
+    [Theory, MemberData(nameof(WidthsByKernelAndStride))]
+    public void WideRowsRunTheEightPixelGroups(VectorWidth width, int kernel, int stride)
+    {
+        int seed = 100;
+        foreach (int channels in new[] { 4, 8, 20, 40, 96 })
+            foreach (int columns in new[] { 17, 37, 53 })
+                Check(width, new Case(5, columns, channels, ConvGeometry.Square(kernel, stride, Padding2d.Uniform(kernel / 2)), Bias: channels % 8 == 0), seed++);
+    }
+
     /// <summary>The scalar width is the reference loops over the packed layout: bit-identical to the PyTorch-layout
     /// reference, which also checks the packing.</summary>
     [Fact]
