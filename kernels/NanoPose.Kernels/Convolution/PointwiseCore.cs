@@ -12,6 +12,7 @@ internal readonly struct Tile8x3 : ITile { public static int Rows => 8; public s
 internal readonly struct Tile4x3 : ITile { public static int Rows => 4; public static int Vectors => 3; }
 internal readonly struct Tile4x2 : ITile { public static int Rows => 4; public static int Vectors => 2; }
 internal readonly struct Tile4x1 : ITile { public static int Rows => 4; public static int Vectors => 1; }
+internal readonly struct Tile1x3 : ITile { public static int Rows => 1; public static int Vectors => 3; }
 
 /// <summary>
 /// The 1×1 GEMM behind <see cref="Pointwise"/> when a group's output channels fill at least one vector, over the
@@ -57,6 +58,13 @@ internal static class PointwiseCore
     {
         int rows = T1.Rows, pixels = p.OutputWidth;
         int vectors = ConvArguments.CeilDiv(p.OutputChannels, TOps.Count), blocks = ConvArguments.CeilDiv(vectors, 3);
+        if (pixels < 4)
+        {
+            // A map of 1–3 pixels (squeeze-excite and channel weightings on pooled maps): one-pixel tiles, so no
+            // register rows are spent repeating the last pixel.
+            OnePixelTiles<TOps, TVec>(ref p, pixels, vectors, blocks);
+            return;
+        }
         for (int x = 0; x < pixels; x += rows)
         {
             int valid = Math.Min(rows, pixels - x);
@@ -69,6 +77,23 @@ internal static class PointwiseCore
                 first += count;
             }
             if (p.Activation is not (Activation.None or Activation.ReLU)) ApplyActivation<TOps, TVec>(ref p, x, valid);
+        }
+    }
+
+    static void OnePixelTiles<TOps, TVec>(scoped ref ConvPlane p, int pixels, int vectors, int blocks)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        for (int x = 0; x < pixels; x++)
+        {
+            for (int block = 0, first = 0; block < blocks; block++)
+            {
+                int count = (vectors - first) / (blocks - block);
+                if (count == 3) Tile<TOps, TVec, Tile1x3>(ref p, x, 1, first);
+                else if (count == 2) Tile<TOps, TVec, Tile1x2>(ref p, x, 1, first);
+                else Tile<TOps, TVec, Tile1x1>(ref p, x, 1, first);
+                first += count;
+            }
+            if (p.Activation is not (Activation.None or Activation.ReLU)) ApplyActivation<TOps, TVec>(ref p, x, 1);
         }
     }
 
@@ -117,6 +142,7 @@ internal static class PointwiseCore
             c00 = TOps.MultiplyAdd(a, w0, c00);
             if (TTile.Vectors > 1) c01 = TOps.MultiplyAdd(a, w1, c01);
             if (TTile.Vectors > 2) c02 = TOps.MultiplyAdd(a, w2, c02);
+            if (TTile.Rows == 1) continue;
             a = TOps.Splat(Unsafe.Add(ref a1, k));
             c10 = TOps.MultiplyAdd(a, w0, c10);
             if (TTile.Vectors > 1) c11 = TOps.MultiplyAdd(a, w1, c11);

@@ -136,6 +136,10 @@ public class ConvolutionTests
     {
         // EfficientHRNet H0 BasicBlock 3×3 32→32 (+ identity, ReLU), at 24×20 instead of 128×128.
         new ConvCase(24, 20, 32, 32, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
+        // Pooled maps of 1–3 pixels (Lite-HRNet spatial weighting 40→160 + sigmoid, squeeze-excite): one-pixel tiles.
+        new ConvCase(1, 1, 40, 160, ConvGeometry.Pointwise(), Activation.Sigmoid).Check(width);
+        new ConvCase(1, 3, 160, 40, ConvGeometry.Pointwise(), Activation.ReLU, Residual: true).Check(width);
+        new ConvCase(2, 1, 23, 83, ConvGeometry.Pointwise(), Activation.SiLU, InputExtra: 3, OutputExtra: 2).Check(width);
         // EfficientHRNet H−4 BasicBlock 3×3 14→14 (one vector of outputs at V512: the paired-accumulator tile), at 20×19.
         new ConvCase(20, 19, 14, 14, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
         // Lite-HRNet stem 3×3 s2 3→32, ReLU, at 64×48 instead of 256×192.
