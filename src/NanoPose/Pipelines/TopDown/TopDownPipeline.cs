@@ -23,24 +23,22 @@ public sealed record TopDownOptions
 /// input by an affine warp, normalised, run through the network (and mirrored, with the flip test), its heatmaps
 /// decoded and mapped back to image pixels, scored, and the people filtered by OKS-NMS.
 /// <para>
-/// With a <see cref="WorkerPool"/> of n threads, the crops run n at a time, one per thread, each thread on its own
-/// instance of the network (<see cref="IPoseNetwork.Replicate"/>: shared weights, own buffers); a single crop runs on
-/// the given network, which may split its operations over the same pool. Every person is computed exactly as with
-/// one thread.
+/// With a <see cref="WorkerPool"/> of n threads, the crops run n at a time, one per thread, each thread cutting its
+/// crop, running its own instance of the network (<see cref="IPoseNetwork.Replicate"/>: shared weights, own buffers)
+/// and decoding the heatmaps; a single crop runs on the given network, which may split its operations over the same
+/// pool. Every person is computed exactly as with one thread.
 /// </para>
 /// <para>
 /// Not thread-safe: the networks and the buffers here are reused by every call; use one pipeline per thread
 /// (<see cref="PoseEstimator"/> keeps one per concurrent caller).
 /// </para>
 /// </summary>
-public sealed class TopDownPipeline
+public sealed unsafe class TopDownPipeline
 {
     private readonly TopDownOptions _options;
     private readonly CropRunner[] _runners;
     private readonly Wave _wave;
     private readonly WorkerPool? _pool;
-    private readonly InputNormalization _normalization = InputNormalization.ImageNet;
-    private readonly byte[] _crop;
     private readonly int _inputWidth, _inputHeight;
 
     /// <param name="pool">Threads to run crops on in parallel (null: one at a time on the calling thread).</param>
@@ -52,9 +50,8 @@ public sealed class TopDownPipeline
         if (!Enum.IsDefined(_options.Decoding)) throw new ArgumentOutOfRangeException(nameof(options), _options.Decoding, "unknown decoding");
         (_pool, _inputWidth, _inputHeight) = (pool, network.InputWidth, network.InputHeight);
         _runners = new CropRunner[pool?.Threads ?? 1];
-        for (int r = 0; r < _runners.Length; r++) _runners[r] = new CropRunner(r == 0 ? network : network.Replicate(), _options.FlipTest);
+        for (int r = 0; r < _runners.Length; r++) _runners[r] = new CropRunner(r == 0 ? network : network.Replicate(), _options);
         _wave = new Wave(_runners);
-        _crop = new byte[_inputWidth * _inputHeight * 3];
     }
 
     /// <summary>
@@ -74,33 +71,29 @@ public sealed class TopDownPipeline
         }
 
         var people = new List<TopDownPerson>(boxes.Length);
-        for (int first = 0; first < boxes.Length; first += _runners.Length)
+        // The workers read the caller's image through a pointer: it stays pinned until every wave has returned.
+        fixed (byte* pixels = image.Pixels)
         {
-            // A wave: the crops are cut on this thread (the image is the caller's span), then the networks run in parallel.
-            int count = Math.Min(_runners.Length, boxes.Length - first);
-            for (int r = 0; r < count; r++)
+            _wave.Image = new PinnedImage(pixels, image.Pixels.Length, image.Width, image.Height, image.Stride);
+            _wave.CancellationToken = cancellationToken;
+            for (int first = 0; first < boxes.Length; first += _runners.Length)
             {
-                var toCrop = AffineTransform.FromCenterScale(centerScales[first + r], _inputWidth, _inputHeight);
-                AffineWarp.WarpBilinear(image, toCrop, _crop, _inputWidth, _inputHeight);
-                _normalization.ToNchw(_crop, _inputWidth, _inputHeight, _runners[r].Input);
-            }
-            if (count == 1 || _pool is null)
-                for (int r = 0; r < count; r++) _runners[r].Run(cancellationToken);
-            else
-            {
-                _wave.CancellationToken = cancellationToken;
-                _pool.Run(_wave, count);
-            }
+                // A wave: runner r cuts, runs and decodes box first + r.
+                int count = Math.Min(_runners.Length, boxes.Length - first);
+                for (int r = 0; r < count; r++) _runners[r].Box = centerScales[first + r];
+                if (count == 1 || _pool is null)
+                    for (int r = 0; r < count; r++) _wave.Run(r, count);
+                else
+                    _pool.Run(_wave, count);
 
-            for (int r = 0; r < count; r++)
-            {
-                int i = first + r;
-                var (heatmaps, height, width) = _runners[r].Heatmaps;
-                var keypoints = new Keypoint[CocoKeypoints.Count];
-                HeatmapDecoder.Decode(heatmaps, CocoKeypoints.Count, height, width, _options.Decoding, keypoints);
-                HeatmapDecoder.ToImage(keypoints, centerScales[i], width, height);
-                people.Add(new TopDownPerson(keypoints, PersonScoring.InstanceScore(keypoints, boxes[i].Score), boxes[i], centerScales[i]));
+                for (int r = 0; r < count; r++)
+                {
+                    int i = first + r;
+                    var keypoints = _runners[r].TakeKeypoints();
+                    people.Add(new TopDownPerson(keypoints, PersonScoring.InstanceScore(keypoints, boxes[i].Score), boxes[i], centerScales[i]));
+                }
             }
+            _wave.Image = default;
         }
 
         if (_options.OksNmsThreshold is not double threshold) return people;
@@ -109,38 +102,62 @@ public sealed class TopDownPipeline
         return [.. kept.Select(i => people[i])];
     }
 
+    /// <summary>The caller's image while <see cref="Estimate"/> keeps it pinned, for the worker threads.</summary>
+    private readonly struct PinnedImage(byte* pixels, int length, int width, int height, int stride)
+    {
+        public RgbImage ToImage() => new(new ReadOnlySpan<byte>(pixels, length), width, height, stride);
+    }
+
     /// <summary>Runner p runs on thread p.</summary>
     private sealed class Wave(CropRunner[] runners) : IParallelWork
     {
+        public PinnedImage Image { get; set; }
         public CancellationToken CancellationToken { get; set; }
 
-        public void Run(int part, int parts) => runners[part].Run(CancellationToken);
+        public void Run(int part, int parts) => runners[part].Run(Image.ToImage(), CancellationToken);
     }
 
-    /// <summary>One crop at a time on one network: its input, and its heatmaps (flip-averaged with the flip test) in NCHW.</summary>
-    private sealed class CropRunner(IPoseNetwork network, bool flipTest)
+    /// <summary>One crop at a time on one network: cut <see cref="Box"/> out of the image, run the network (twice with
+    /// the flip test, averaging the heatmaps) and decode the keypoints in image pixels.</summary>
+    private sealed class CropRunner(IPoseNetwork network, TopDownOptions options)
     {
+        private readonly InputNormalization _normalization = InputNormalization.ImageNet;
+        private readonly byte[] _crop = new byte[network.InputWidth * network.InputHeight * 3];
+        private readonly float[] _input = new float[network.InputWidth * network.InputHeight * 3];
         private readonly float[] _flippedInput = new float[network.InputWidth * network.InputHeight * 3];
         private float[] _heatmaps = [], _heatmapsOfFlipped = [], _averaged = [];
+        private Keypoint[]? _keypoints;
 
-        public float[] Input { get; } = new float[network.InputWidth * network.InputHeight * 3];
+        public CenterScale Box { get; set; }
 
-        public (float[] Values, int Height, int Width) Heatmaps { get; private set; }
+        /// <summary>The keypoints of the last <see cref="Run"/>; each array is handed out once.</summary>
+        public Keypoint[] TakeKeypoints()
+        {
+            var keypoints = _keypoints ?? throw new InvalidOperationException("no crop has run");
+            _keypoints = null;
+            return keypoints;
+        }
 
-        public void Run(CancellationToken cancellationToken)
+        public void Run(RgbImage image, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var (heatmaps, height, width) = RunNetwork(Input, ref _heatmaps);
-            if (flipTest)
+            int inputWidth = network.InputWidth, inputHeight = network.InputHeight;
+            AffineWarp.WarpBilinear(image, AffineTransform.FromCenterScale(Box, inputWidth, inputHeight), _crop, inputWidth, inputHeight);
+            _normalization.ToNchw(_crop, inputWidth, inputHeight, _input);
+            var (heatmaps, height, width) = RunNetwork(_input, ref _heatmaps);
+            if (options.FlipTest)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                FlipTest.FlipHorizontally(Input, 3, network.InputHeight, network.InputWidth, _flippedInput);
+                FlipTest.FlipHorizontally(_input, 3, inputHeight, inputWidth, _flippedInput);
                 var (flipped, _, _) = RunNetwork(_flippedInput, ref _heatmapsOfFlipped);
                 if (_averaged.Length != heatmaps.Length) _averaged = new float[heatmaps.Length];
                 FlipTest.Average(heatmaps, flipped, CocoKeypoints.Count, height, width, CocoKeypoints.FlipPartner, _averaged);
                 heatmaps = _averaged;
             }
-            Heatmaps = (heatmaps, height, width);
+            var keypoints = new Keypoint[CocoKeypoints.Count];
+            HeatmapDecoder.Decode(heatmaps, CocoKeypoints.Count, height, width, options.Decoding, keypoints);
+            HeatmapDecoder.ToImage(keypoints, Box, width, height);
+            _keypoints = keypoints;
         }
 
         /// <summary>Runs the network and copies its NHWC heatmaps into <paramref name="buffer"/> in NCHW order.</summary>
