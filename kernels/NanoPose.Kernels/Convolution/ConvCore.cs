@@ -64,7 +64,9 @@ internal ref struct ConvPlane
 /// </summary>
 internal static class ConvCore
 {
-    /// <summary>32 vector registers (AVX-512 also widens the file for V128/V256; arm64) hold an 8×2 tile; 16 hold 6×2.</summary>
+    /// <summary>32 vector registers (AVX-512 also widens the file for V128/V256; arm64) hold an 8×2 tile; 16 hold 6×2.
+    /// Rows 6·k pixels wide that are not 8·k wide (12×12 maps of EfficientHRNet H−4) also take 6×2 tiles: 8-pixel tiles
+    /// would spend a third of a 12-pixel row's work on repeated pixels.</summary>
     static readonly bool WideRegisterFile = Avx512F.IsSupported || AdvSimd.Arm64.IsSupported;
 
     /// <summary>Output columns computed for all channel blocks before moving on; a multiple of every tile's rows.</summary>
@@ -95,7 +97,7 @@ internal static class ConvCore
             if (WideRegisterFile) Rows<TOps, TVec, Tile8x1Paired, Tile1x1>(ref plane, rowStart, rowEnd);
             else Rows<TOps, TVec, Tile8x1, Tile1x1>(ref plane, rowStart, rowEnd);
         }
-        else if (WideRegisterFile)
+        else if (WideRegisterFile && (plane.OutputWidth % 8 == 0 || plane.OutputWidth % 6 != 0))
             Rows<TOps, TVec, Tile8x2, Tile1x2>(ref plane, rowStart, rowEnd);
         else
             Rows<TOps, TVec, Tile6x2, Tile1x2>(ref plane, rowStart, rowEnd);

@@ -140,6 +140,9 @@ public class ConvolutionTests
         new ConvCase(1, 1, 40, 160, ConvGeometry.Pointwise(), Activation.Sigmoid).Check(width);
         new ConvCase(1, 3, 160, 40, ConvGeometry.Pointwise(), Activation.ReLU, Residual: true).Check(width);
         new ConvCase(2, 1, 23, 83, ConvGeometry.Pointwise(), Activation.SiLU, InputExtra: 3, OutputExtra: 2).Check(width);
+        // EfficientHRNet H−4 BasicBlock 3×3 107→107 at 12×12 (rows of 6·k pixels: 6×2 tiles), and an 18-wide map.
+        new ConvCase(12, 12, 107, 107, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
+        new ConvCase(5, 18, 9, 40, ConvGeometry.Square(3, 1, 1)).Check(width);
         // EfficientHRNet H−4 BasicBlock 3×3 14→14 (one vector of outputs at V512: the paired-accumulator tile), at 20×19.
         new ConvCase(20, 19, 14, 14, ConvGeometry.Square(3, 1, 1), Activation.ReLU, Residual: true).Check(width);
         // Lite-HRNet stem 3×3 s2 3→32, ReLU, at 64×48 instead of 256×192.
