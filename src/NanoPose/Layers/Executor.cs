@@ -130,14 +130,15 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         RunRows(RowOp.ConcatShuffle, first, second, output, output.Height);
     }
 
-    /// <summary>output = input + <c>nn.Upsample(scale_factor=factor, mode='nearest')(low)</c>, without the upsampled map;
-    /// split by rows of <paramref name="low"/>, each giving <paramref name="factor"/> rows of the output.</summary>
-    public void AddNearestUpsampled(FeatureMap input, FeatureMap low, FeatureMap output, int factor)
+    /// <summary>output = input + <c>nn.Upsample(scale_factor=factor, mode='nearest')(low)</c>, without the upsampled map
+    /// (with <paramref name="doubleInput"/>: (input + input) + …); split by rows of <paramref name="low"/>, each giving
+    /// <paramref name="factor"/> rows of the output.</summary>
+    public void AddNearestUpsampled(FeatureMap input, FeatureMap low, FeatureMap output, int factor, bool doubleInput = false)
     {
         if (Traced(input, low, output)) return;
         if (input.Height != low.Height * factor || input.Width != low.Width * factor)
             throw new ArgumentException($"{input.Shape} is not {low.Shape} upsampled ×{factor}");
-        _rows.Factor = factor;
+        (_rows.Factor, _rows.DoubleInput) = (factor, doubleInput);
         RunRows(RowOp.AddNearestUpsampled, input, low, output, low.Height);
     }
 
@@ -236,6 +237,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         public FeatureMap A = null!, Output = null!;
         public FeatureMap? B, Scale;
         public int Rows, ChannelStart, Factor;
+        public bool DoubleInput;
 
         public void Run(int part, int parts)
         {
@@ -262,7 +264,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
                     break;
                 case RowOp.AddNearestUpsampled:
                     Arithmetic.AddNearestUpsampled(A.RowSpan(start * Factor, end * Factor, out var summand), summand,
-                        B!.RowSpan(start, end, out var low), low, Output.RowSpan(start * Factor, end * Factor, out var total), total, Width);
+                        B!.RowSpan(start, end, out var low), low, Output.RowSpan(start * Factor, end * Factor, out var total), total, Width, DoubleInput);
                     break;
                 case RowOp.UpsampleNearest:
                     NearestResize.UpsampleByFactor(a, aShape, Output.RowSpan(start * Factor, end * Factor, out var upsampled), upsampled,

@@ -21,11 +21,11 @@ internal sealed class FuseLayers
     /// <summary>F_ij for j &gt; i, added to a sum: the upsampled map is never written out.</summary>
     private sealed class Upsample(ConvLayer conv, FeatureMap low, int factor)
     {
-        /// <summary>output = sum + F_ij(x).</summary>
-        public void AddTo(Executor ops, FeatureMap x, FeatureMap sum, FeatureMap output)
+        /// <summary>output = sum + F_ij(x); with <paramref name="doubleSum"/>, (sum + sum) + F_ij(x).</summary>
+        public void AddTo(Executor ops, FeatureMap x, FeatureMap sum, FeatureMap output, bool doubleSum = false)
         {
             ops.Conv(conv, x, low);
-            ops.AddNearestUpsampled(sum, low, output, factor);
+            ops.AddNearestUpsampled(sum, low, output, factor, doubleSum);
         }
     }
 
@@ -111,14 +111,22 @@ internal sealed class FuseLayers
         {
             var o = _outputs[i];
             var (sum, spare) = (o.First, o.Second);
-            // The branch-0 term, twice.
-            if (i == 0) ops.Add(x[0], x[0], sum);
+            int j = 1;
+            // The branch-0 term, twice: for output 0 added in the same pass as term 1 (one write fewer, so that sum
+            // starts in Second, where it lands in Result after the other writes as it would have from First).
+            if (i == 0 && _outputs.Length > 1)
+            {
+                o.Up[1]!.AddTo(ops, x[1], x[0], spare, doubleSum: true);
+                (sum, spare) = (spare, sum);
+                j = 2;
+            }
+            else if (i == 0) ops.Add(x[0], x[0], sum);
             else
             {
                 o.FromFused!.Run(ops, fused, sum, residual: null);
                 ops.Add(sum, sum, sum);
             }
-            for (int j = 1; j < _outputs.Length; j++)
+            for (; j < _outputs.Length; j++)
             {
                 if (j == i) ops.Add(sum, x[i], spare);
                 else if (j > i) o.Up[j]!.AddTo(ops, x[j], sum, spare);
