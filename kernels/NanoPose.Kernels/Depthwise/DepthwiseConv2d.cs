@@ -312,20 +312,26 @@ public static class DepthwiseConv2d
                 inputRow = ref Unsafe.Add(ref inputRow, rowPitch);
                 weightRow = ref Unsafe.Add(ref weightRow, weightPitch);
             }
-            ref float destination = ref Unsafe.Add(ref outputStart, c);
-            TOps.Store(acc0, ref destination);
-            TOps.Store(acc1, ref Unsafe.Add(ref destination, outStep));
-            TOps.Store(acc2, ref Unsafe.Add(ref destination, 2 * outStep));
-            TOps.Store(acc3, ref Unsafe.Add(ref destination, 3 * outStep));
-            if (TGroup.Pixels == 8)
-            {
-                TOps.Store(acc4, ref Unsafe.Add(ref destination, 4 * outStep));
-                TOps.Store(acc5, ref Unsafe.Add(ref destination, 5 * outStep));
-                TOps.Store(acc6, ref Unsafe.Add(ref destination, 6 * outStep));
-                TOps.Store(acc7, ref Unsafe.Add(ref destination, 7 * outStep));
-            }
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, TGroup.Pixels, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
             if (c == lastBlock) break;
         }
+    }
+
+    /// <summary>Stores the accumulators of 4 or 8 adjacent output pixels (the last four only when <paramref name="pixels"/> is 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StorePixels<TOps, TVec>(ref float destination, nint outStep, int pixels,
+        TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        TOps.Store(a0, ref destination);
+        TOps.Store(a1, ref Unsafe.Add(ref destination, outStep));
+        TOps.Store(a2, ref Unsafe.Add(ref destination, 2 * outStep));
+        TOps.Store(a3, ref Unsafe.Add(ref destination, 3 * outStep));
+        if (pixels < 8) return;
+        TOps.Store(a4, ref Unsafe.Add(ref destination, 4 * outStep));
+        TOps.Store(a5, ref Unsafe.Add(ref destination, 5 * outStep));
+        TOps.Store(a6, ref Unsafe.Add(ref destination, 6 * outStep));
+        TOps.Store(a7, ref Unsafe.Add(ref destination, 7 * outStep));
     }
 
     /// <summary>
@@ -375,15 +381,7 @@ public static class DepthwiseConv2d
                 row = ref Unsafe.Add(ref row, rowPitch);
                 weight = ref Unsafe.Add(ref weight, 3 * tapStride);
             }
-            ref float destination = ref Unsafe.Add(ref outputStart, c);
-            TOps.Store(a0, ref destination);
-            TOps.Store(a1, ref Unsafe.Add(ref destination, outStep));
-            TOps.Store(a2, ref Unsafe.Add(ref destination, 2 * outStep));
-            TOps.Store(a3, ref Unsafe.Add(ref destination, 3 * outStep));
-            TOps.Store(a4, ref Unsafe.Add(ref destination, 4 * outStep));
-            TOps.Store(a5, ref Unsafe.Add(ref destination, 5 * outStep));
-            TOps.Store(a6, ref Unsafe.Add(ref destination, 6 * outStep));
-            TOps.Store(a7, ref Unsafe.Add(ref destination, 7 * outStep));
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, 8, a0, a1, a2, a3, a4, a5, a6, a7);
             if (c == lastBlock) break;
         }
     }
@@ -437,15 +435,7 @@ public static class DepthwiseConv2d
                 row = ref Unsafe.Add(ref row, rowPitch);
                 weight = ref Unsafe.Add(ref weight, 3 * tapStride);
             }
-            ref float destination = ref Unsafe.Add(ref outputStart, c);
-            TOps.Store(a0, ref destination);
-            TOps.Store(a1, ref Unsafe.Add(ref destination, outStep));
-            TOps.Store(a2, ref Unsafe.Add(ref destination, 2 * outStep));
-            TOps.Store(a3, ref Unsafe.Add(ref destination, 3 * outStep));
-            TOps.Store(a4, ref Unsafe.Add(ref destination, 4 * outStep));
-            TOps.Store(a5, ref Unsafe.Add(ref destination, 5 * outStep));
-            TOps.Store(a6, ref Unsafe.Add(ref destination, 6 * outStep));
-            TOps.Store(a7, ref Unsafe.Add(ref destination, 7 * outStep));
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, 8, a0, a1, a2, a3, a4, a5, a6, a7);
             if (c == lastBlock) break;
         }
     }

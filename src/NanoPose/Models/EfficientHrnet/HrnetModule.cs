@@ -102,7 +102,7 @@ internal sealed class HrnetModule
                 if (sum is not null)
                 {
                     // sum + upsample(term) in one pass: the upsampled map is never written out.
-                    var added = ReferenceEquals(sum, x[i]) ? ops.Arena.Allocate(sum.Shape) : sum;
+                    var added = Writable(sum);
                     ops.AddNearestUpsampled(sum, term, added, path.UpsampleFactor);
                     sum = added;
                     continue;
@@ -116,11 +116,14 @@ internal sealed class HrnetModule
                 sum = term;
                 continue;
             }
-            var total = ReferenceEquals(sum, x[i]) ? ops.Arena.Allocate(sum.Shape) : sum; // never write into a branch's features
+            var total = Writable(sum);
             ops.Add(sum, term, total);
             sum = total;
         }
         ops.Relu(sum!);
         return sum!;
+
+        // Where a term adds onto the sum: in place, except that a branch's features are never written.
+        FeatureMap Writable(FeatureMap sum) => ReferenceEquals(sum, x[i]) ? ops.Arena.Allocate(sum.Shape) : sum;
     }
 }
