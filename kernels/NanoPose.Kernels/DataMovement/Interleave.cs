@@ -1,12 +1,13 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace NanoPose.Kernels.DataMovement;
 
 /// <summary>
 /// Lane interleave (zip) for the channel shuffle. <see cref="Simd.IVec{TVec}"/> has no permutes, so this picks the
-/// width by type; the JIT folds the <c>typeof</c> tests per instantiation, leaving one shuffle pair and one blend per
-/// output vector (vpermps + vblendps on AVX2/AVX-512).
+/// width by type; the JIT folds the <c>typeof</c> tests per instantiation. AVX takes two unpacks and two 128-bit lane swaps
+/// per pair of output vectors; the other forms a duplicating shuffle (vpermps, tbl) of each input and a blend.
 /// </summary>
 internal static class Interleave
 {
@@ -52,6 +53,12 @@ internal static class Interleave
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static (Vector256<float>, Vector256<float>) Zip256(Vector256<float> a, Vector256<float> b)
     {
+        if (Avx.IsSupported)
+        {
+            // unpcklps/unpckhps zip within each 128-bit half: [a0 b0 a1 b1 | a4 b4 a5 b5] and [a2 b2 a3 b3 | a6 b6 a7 b7].
+            Vector256<float> low = Avx.UnpackLow(a, b), high = Avx.UnpackHigh(a, b);
+            return (Avx.Permute2x128(low, high, 0x20), Avx.Permute2x128(low, high, 0x31));
+        }
         var odd = Vector256.Create(0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
         var lo = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
         var hi = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
