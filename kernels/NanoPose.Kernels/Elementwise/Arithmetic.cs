@@ -10,9 +10,10 @@ namespace NanoPose.Kernels.Elementwise;
 
 /// <summary>
 /// Elementwise arithmetic on NHWC views. The output may be exactly one of the inputs (same span, same view: in place);
-/// any other overlap is undefined. Dense views (pixel stride = channels) go to TensorPrimitives; pixel-strided views
-/// (channel slices, as in Lite-HRNet's split halves) run the vector bodies here. One multiply or add per output, so
-/// every width is bit-identical to the reference.
+/// any other overlap is undefined. Dense views (pixel stride = channels) run as one long row; pixel-strided views
+/// (channel slices, as in Lite-HRNet's split halves) pixel by pixel. One multiply or add per output, so every width is
+/// bit-identical to the reference. Not TensorPrimitives: past 256 KB it stores non-temporally, which sends a
+/// 64×48×40 map (480 KB) to DRAM just before the next layer reads it.
 /// </summary>
 public static class Arithmetic
 {
@@ -143,11 +144,8 @@ public static class Arithmetic
         ViewChecks.RequireSameShape(aView, outputView, nameof(outputView));
         int length = outputView.RequiredLength;
         if (length == 0) return;
-        if (width is VectorWidth.V128 or VectorWidth.V256 or VectorWidth.V512 && IsDense(aView) && IsDense(bView) && IsDense(outputView))
-        {
-            TOp.Dense(a[..length], b[..length], output[..length]);
-            return;
-        }
+        if (IsDense(aView) && IsDense(bView) && IsDense(outputView))
+            aView = bView = outputView = new Nhwc(1, 1, length);   // one row: no channel tail per pixel
         switch (width)
         {
             case VectorWidth.Scalar: Reference<TOp>(a, aView, b, bView, output, outputView); break;

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using NanoPose.Kernels.Common;
@@ -8,8 +7,8 @@ namespace NanoPose.Kernels.Elementwise;
 
 /// <summary>
 /// ReLU, Sigmoid or SiLU applied in place to an NHWC view (for when no producing kernel's <see cref="Epilogue"/> can
-/// fuse it). Dense ReLU and Sigmoid go to TensorPrimitives (it has no SiLU); everything else runs the vector bodies,
-/// which use the same math as the epilogues (<see cref="Activations"/>).
+/// fuse it), with the same math as the epilogues (<see cref="Activations"/>); a dense view runs as one long row. Not
+/// TensorPrimitives: past 256 KB it stores non-temporally, evicting the map the next layer reads.
 /// </summary>
 public static class InPlaceActivation
 {
@@ -25,12 +24,8 @@ public static class InPlaceActivation
         }
         if (width is not (VectorWidth.V128 or VectorWidth.V256 or VectorWidth.V512))
             throw new ArgumentOutOfRangeException(nameof(width), width, "unknown vector width");
-        var dense = data[..length];
-        bool isDense = view.PixelStride == view.Channels;
         switch (activation)
         {
-            case Activation.ReLU when isDense: TensorPrimitives.Max(dense, 0f, dense); break;
-            case Activation.Sigmoid when isDense: TensorPrimitives.Sigmoid(dense, dense); break;
             case Activation.ReLU: Run<ReluKind>(data, view, width); break;
             case Activation.Sigmoid: Run<SigmoidKind>(data, view, width); break;
             case Activation.SiLU: Run<SiluKind>(data, view, width); break;

@@ -1,16 +1,14 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 
 namespace NanoPose.Kernels.Elementwise;
 
-/// <summary>A binary elementwise operation in scalar and vector form, plus the TensorPrimitives call for dense spans.</summary>
+/// <summary>A binary elementwise operation in scalar and vector form.</summary>
 internal interface IBinaryOp
 {
     static abstract float Apply(float a, float b);
     static abstract TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct;
-    static abstract void Dense(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output);
 }
 
 internal readonly struct AddOp : IBinaryOp
@@ -18,7 +16,6 @@ internal readonly struct AddOp : IBinaryOp
     public static float Apply(float a, float b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct => TOps.Add(a, b);
-    public static void Dense(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output) => TensorPrimitives.Add(a, b, output);
 }
 
 /// <summary>(a + a) + b: Lite-HRNet's fuse sum, which adds its branch-0 term twice, with its first other term.</summary>
@@ -27,11 +24,6 @@ internal readonly struct DoubledAddOp : IBinaryOp
     public static float Apply(float a, float b) => a + a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct => TOps.Add(TOps.Add(a, a), b);
-    public static void Dense(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output)
-    {
-        TensorPrimitives.Add(a, a, output);
-        TensorPrimitives.Add(output, b, output);
-    }
 }
 
 internal readonly struct MultiplyOp : IBinaryOp
@@ -39,7 +31,6 @@ internal readonly struct MultiplyOp : IBinaryOp
     public static float Apply(float a, float b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct => TOps.Multiply(a, b);
-    public static void Dense(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output) => TensorPrimitives.Multiply(a, b, output);
 }
 
 /// <summary>An activation fixed at compile time, so the JIT folds <see cref="Activations.Apply(float, Activation)"/>'s switch.</summary>
