@@ -26,6 +26,8 @@ internal readonly struct Tile8x1 : ITile { public static int Rows => 8; public s
 /// do. The sum is in another order than the reference's, so it is close to it, not identical.
 /// </summary>
 internal readonly struct Tile8x1Paired : ITile { public static int Rows => 8; public static int Vectors => 1; public static bool Paired => true; }
+/// <summary>The accumulators <see cref="ColumnReuseCore"/> hands to <see cref="ConvCore.EmitTile"/>.</summary>
+internal readonly struct Tile16x1 : ITile { public static int Rows => 16; public static int Vectors => 1; }
 internal readonly struct Tile1x2 : ITile { public static int Rows => 1; public static int Vectors => 2; }
 internal readonly struct Tile1x1 : ITile { public static int Rows => 1; public static int Vectors => 1; }
 
@@ -94,7 +96,8 @@ internal static class ConvCore
     {
         if (ConvPacking.VectorsPerBlock(TOps.Count, plane.OutputChannels) == 1)
         {
-            if (WideRegisterFile) Rows<TOps, TVec, Tile8x1Paired, Tile1x1>(ref plane, rowStart, rowEnd);
+            if (ColumnReuseCore.Applies(ref plane, TOps.Count, WideRegisterFile)) ColumnReuseCore.Run<TOps, TVec>(ref plane, rowStart, rowEnd);
+            else if (WideRegisterFile) Rows<TOps, TVec, Tile8x1Paired, Tile1x1>(ref plane, rowStart, rowEnd);
             else Rows<TOps, TVec, Tile8x1, Tile1x1>(ref plane, rowStart, rowEnd);
         }
         else if (WideRegisterFile && (plane.OutputWidth % 8 == 0 || plane.OutputWidth % 6 != 0))
@@ -350,7 +353,7 @@ internal static class ConvCore
     /// accumulators would make the JIT spill them inside the hot loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    static void EmitTile<TOps, TVec, TTile>(
+    internal static void EmitTile<TOps, TVec, TTile>(
         scoped ref ConvPlane p, ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, int valid)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {

@@ -18,6 +18,25 @@ public class ConvolutionTests
             new ConvCase(2, w, 4, 19, ConvGeometry.Pointwise(), Residual: true).Check(width, w);
     }
 
+    /// <summary>
+    /// Three taps wide, stride 1 in x, outputs within one vector: the column-reuse kernel (ColumnReuseCore) on
+    /// machines with 32 vector registers. Its 16-pixel tiles, transposed input rows (4×4 blocks and the float-by-float
+    /// rest), per-side padding, row strides, strided views, residual and activations, against the reference.
+    /// </summary>
+    [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void ThreeTapRowsWithOneOutputVectorAtEveryWidthAndPadding(VectorWidth width)
+    {
+        int seed = 0, outChannels = width == VectorWidth.Scalar ? 14 : Math.Min(14, ConvPacking.Lanes(width));
+        for (int w = 8; w <= 41; w++)
+            new ConvCase(5, w, 14, outChannels, ConvGeometry.Square(3, 1, 1), Activation.ReLU).Check(width, ++seed);
+        foreach (int cin in (int[])[1, 3, 4, 5, 17])
+            foreach (var padding in new[] { new Padding2d(0, 0, 0, 0), new Padding2d(1, 2, 2, 0), new Padding2d(2, 1, 0, 2) })
+                new ConvCase(7, 19, cin, outChannels, new ConvGeometry(3, 3, 1, 1, padding, 1), Activation.SiLU, Residual: true).Check(width, ++seed);
+        new ConvCase(9, 20, 6, outChannels, new ConvGeometry(5, 3, 2, 1, new Padding2d(2, 1, 2, 1), 1), Bias: false).Check(width, ++seed);
+        new ConvCase(6, 18, 14, outChannels, ConvGeometry.Square(3, 1, 1), Activation.Sigmoid, Residual: true,
+            InputExtra: 3, OutputExtra: 5, ResidualExtra: 2).Check(width, ++seed);
+    }
+
     [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
     public void EveryOutputChannelCountCoversTheChannelTileTails(VectorWidth width)
     {
