@@ -105,4 +105,35 @@ public sealed class ConvLayer
         else
             Conv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
     }
+
+    /// <summary>A 1×1 layer over input rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, into
+    /// <paramref name="band"/> (those rows of the output, alone).</summary>
+    public void RunRows(FeatureMap input, int rowStart, int rowEnd, Span<float> band, Nhwc bandShape)
+    {
+        if (!SplitsByPixel)
+            throw new InvalidOperationException($"{Name}: row bands are for 1×1 layers with vector kernels, this one is {Kind}");
+        var rows = input.RowSpan(rowStart, rowEnd, out var rowsShape);
+        Pointwise.RunPixels(_width, rows, rowsShape, _packed, band, bandShape, new Epilogue { Bias = _bias, Activation = Activation },
+            0, rowsShape.Pixels);
+    }
+
+    /// <summary>
+    /// Output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a depthwise layer from the input rows in
+    /// <paramref name="band"/>, which start at input row <paramref name="bandStart"/> of <paramref name="inputHeight"/>
+    /// and must hold every row those outputs read. The band's missing rows above and below become the window's zero
+    /// padding, which is only right where the band meets the map's edge; that is checked.
+    /// </summary>
+    public void RunFromBand(ReadOnlySpan<float> band, Nhwc bandShape, int bandStart, int inputHeight, FeatureMap output, int rowStart, int rowEnd)
+    {
+        if (!IsDepthwise) throw new InvalidOperationException($"{Name}: input bands are for depthwise layers, this one is {Kind}");
+        var g = Geometry;
+        int firstTap = rowStart * g.StrideY - g.Padding.Top;
+        int top = bandStart - firstTap, bottom = (rowEnd - rowStart - 1) * g.StrideY + g.KernelHeight - bandShape.Height - top;
+        if (top < 0 || bottom < 0 || (top > 0 && bandStart != 0) || (bottom > 0 && bandStart + bandShape.Height != inputHeight))
+            throw new ArgumentException($"{Name}: input rows [{bandStart}, {bandStart + bandShape.Height}) of {inputHeight} do not cover output rows [{rowStart}, {rowEnd})");
+        var window = g with { Padding = g.Padding with { Top = top, Bottom = bottom } };
+        var rows = output.RowSpan(rowStart, rowEnd, out var rowsShape);
+        DepthwiseConv2d.RunRows(_width, band, bandShape, _packed, window, rows, rowsShape,
+            new Epilogue { Bias = _bias, Activation = Activation }, 0, rowsShape.Height);
+    }
 }

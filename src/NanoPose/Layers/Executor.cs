@@ -26,11 +26,15 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
 
     private readonly ConvJob _conv = new();
     private readonly DeconvJob _deconv = new();
+    private readonly ExpandDepthwiseJob _expandDepthwise = new();
     private readonly RowsJob _rows = new() { Width = width };
     private bool _tracing;
 
     public VectorWidth Width => width;
     public ActivationArena Arena => arena;
+
+    /// <summary>Threads an operation may be split over (1 without a pool).</summary>
+    public int Threads => pool?.Threads ?? 1;
 
     /// <summary>When set, every operation adds its wall time here (<c>nanopose bench --profile</c>).</summary>
     public OperationProfile? Profile { get; set; }
@@ -82,6 +86,38 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
             Dispatch(_conv, parts);
         }
         Profile?.Add(layer.Kind, layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
+    }
+
+    /// <summary>Input rows per band of <see cref="ExpandThenDepthwise"/>: up to 768 KB of the expanded map, so that a band
+    /// is still in a 1 MB L2 when the depthwise layer reads it.</summary>
+    public static int BandRows(ConvLayer depthwise, int width, int expandedChannels)
+    {
+        var g = depthwise.Geometry;
+        int outputRows = Math.Max(1, ((192 * 1024 / Math.Max(1, width * expandedChannels)) - g.KernelHeight) / g.StrideY + 1);
+        return (outputRows - 1) * g.StrideY + g.KernelHeight;
+    }
+
+    /// <summary>
+    /// depthwise(expand(input)) without the expanded map: MBConv's 1×1 expansion runs over bands of
+    /// <see cref="BandRows"/> input rows into <paramref name="bands"/> (one band per thread), and the depthwise layer reads
+    /// each band while it is in cache. Where neighbouring bands share rows (k − stride of them) those are expanded
+    /// twice. Every output value is computed as by the two layers one after the other.
+    /// </summary>
+    public void ExpandThenDepthwise(ConvLayer expand, ConvLayer depthwise, FeatureMap input, FeatureMap bands, FeatureMap output)
+    {
+        if (Traced(input, bands, output)) return;
+        long start = Start();
+        var hidden = expand.OutputShape(input.Shape);
+        int bandRows = BandRows(depthwise, hidden.Width, hidden.Channels);
+        if (bands.Width != hidden.Width || bands.ChannelCount != hidden.Channels || bands.Height < bandRows)
+            throw new ArgumentException($"bands: expected {bandRows}·k rows of {hidden.Width}×{hidden.Channels}, found {bands.Shape}");
+        (_expandDepthwise.Expand, _expandDepthwise.Depthwise, _expandDepthwise.Input, _expandDepthwise.Bands, _expandDepthwise.Output, _expandDepthwise.BandRows) =
+            (expand, depthwise, input, bands, output, bandRows);
+        long macs = expand.MultiplyAccumulates(input.Shape) + depthwise.MultiplyAccumulates(hidden);
+        int parts = Math.Min(Parts(macs, ParallelMacs, output.Height), bands.Height / bandRows);
+        if (parts == 1) _expandDepthwise.Run(0, 1);
+        else Dispatch(_expandDepthwise, parts);
+        Profile?.Add("expand 1×1 + depthwise", null, default, output.Shape, start, macs);
     }
 
     public void Deconv(DeconvLayer layer, FeatureMap input, FeatureMap output)
@@ -222,6 +258,31 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         public FeatureMap Input = null!, Output = null!;
 
         public void Run(int part, int parts) => Layer.Run(Input, Output, part, parts);
+    }
+
+    private sealed class ExpandDepthwiseJob : IParallelWork
+    {
+        public ConvLayer Expand = null!, Depthwise = null!;
+        public FeatureMap Input = null!, Bands = null!, Output = null!;
+        public int BandRows;
+
+        public void Run(int part, int parts)
+        {
+            var g = Depthwise.Geometry;
+            int height = Input.Height, outputRowsPerBand = (BandRows - g.KernelHeight) / g.StrideY + 1;
+            var band = Bands.RowSpan(part * BandRows, (part + 1) * BandRows, out var bandShape);
+            var (start, end) = Threading.WorkerPool.Range(Output.Height, part, parts);
+            for (int r0 = start; r0 < end; r0 += outputRowsPerBand)
+            {
+                int r1 = Math.Min(end, r0 + outputRowsPerBand);
+                int first = Math.Max(0, r0 * g.StrideY - g.Padding.Top);
+                int last = Math.Min(height, (r1 - 1) * g.StrideY - g.Padding.Top + g.KernelHeight);
+                var rowsShape = bandShape with { Height = last - first };
+                var rows = band[..rowsShape.RequiredLength];
+                Expand.RunRows(Input, first, last, rows, rowsShape);
+                Depthwise.RunFromBand(rows, rowsShape, first, height, Output, r0, r1);
+            }
+        }
     }
 
     private enum RowOp { Add, Relu, ScaleChannels, ConcatShuffle, CopyInto, UpsampleNearest, AddNearestUpsampled }

@@ -1,4 +1,5 @@
 using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -46,16 +47,36 @@ internal sealed class MBConvBlock
         return macs + _squeezeExcite.MultiplyAccumulates() + _project.MultiplyAccumulates(reduced);
     }
 
+    /// <summary>Expanded maps above 2 MB are streamed (H−4's first two expansions, 14 and 3.5 MB; H0's first three):
+    /// smaller ones mostly stay in cache anyway, and their bands would be few rows tall, re-expanding a large share of
+    /// rows. The scalar reference path keeps the plain order.</summary>
+    private static bool StreamsExpansion(Nhwc expanded, VectorWidth width) =>
+        width != VectorWidth.Scalar && (long)expanded.Height * expanded.Width * expanded.Channels > 512 * 1024;
+
     public FeatureMap Run(FeatureMap input, Executor ops)
     {
-        var hidden = input;
-        if (_expand is not null)
+        FeatureMap depthwise;
+        if (_expand is null)
         {
-            hidden = ops.Arena.Allocate(_expand.OutputShape(input.Shape));
-            ops.Conv(_expand, input, hidden);
+            depthwise = ops.Arena.Allocate(_depthwise.OutputShape(input.Shape));
+            ops.Conv(_depthwise, input, depthwise);
         }
-        var depthwise = ops.Arena.Allocate(_depthwise.OutputShape(hidden.Shape));
-        ops.Conv(_depthwise, hidden, depthwise);
+        else if (StreamsExpansion(_expand.OutputShape(input.Shape), ops.Width))
+        {
+            // An expanded map past L2 would go out to memory and back: expand and filter it band by band instead.
+            var expanded = _expand.OutputShape(input.Shape);
+            depthwise = ops.Arena.Allocate(_depthwise.OutputShape(expanded));
+            int bandRows = Executor.BandRows(_depthwise, expanded.Width, expanded.Channels);
+            var bands = ops.Arena.Allocate(expanded with { Height = ops.Threads * bandRows });
+            ops.ExpandThenDepthwise(_expand, _depthwise, input, bands, depthwise);
+        }
+        else
+        {
+            var hidden = ops.Arena.Allocate(_expand.OutputShape(input.Shape));
+            ops.Conv(_expand, input, hidden);
+            depthwise = ops.Arena.Allocate(_depthwise.OutputShape(hidden.Shape));
+            ops.Conv(_depthwise, hidden, depthwise);
+        }
         _squeezeExcite.Run(depthwise, ops);
         var output = ops.Arena.Allocate(_project.OutputShape(depthwise.Shape));
         ops.Conv(_project, depthwise, output, _residual ? input : null);

@@ -1,0 +1,79 @@
+using NanoPose.Kernels.Common;
+using NanoPose.Kernels.Simd;
+using NanoPose.Layers;
+using NanoPose.Threading;
+using Xunit;
+
+namespace NanoPose.Tests.Layers;
+
+/// <summary>
+/// MBConv's streamed expansion (<see cref="Executor.ExpandThenDepthwise"/>) against the two layers run one after the
+/// other over the whole expanded map, on the kernels and paddings EfficientNet uses and on heights that leave a
+/// short last band and split unevenly over two threads.
+/// </summary>
+public class ExpandThenDepthwiseTests
+{
+    public static TheoryData<int, int, int, int, int> Shapes => new()
+    {
+        // height, width, input channels, kernel, stride
+        { 192, 40, 16, 3, 2 },
+        { 97, 33, 24, 3, 1 },
+        { 96, 50, 16, 5, 2 },
+        { 45, 70, 32, 5, 1 },
+        { 7, 9, 8, 3, 2 },
+    };
+
+    [Theory, MemberData(nameof(Shapes))]
+    public void EqualsExpandingThenFilteringTheWholeMap(int height, int width, int inChannels, int kernel, int stride)
+    {
+        int hidden = inChannels * 6;
+        var random = new Random(height * 31 + kernel);
+        var expand = Layer(random, "expand", hidden, inChannels, ConvGeometry.Pointwise(), Activation.SiLU);
+        var depthwise = Layer(random, "depthwise", hidden, 1,
+            ConvGeometry.Square(kernel, stride, Padding2d.Same(kernel, stride), groups: hidden), Activation.SiLU);
+        var input = FeatureMap.Allocate(height, width, inChannels);
+        foreach (ref float v in input.Span) v = random.NextSingle() * 4 - 2;
+        var expandedShape = expand.OutputShape(input.Shape);
+        var outputShape = depthwise.OutputShape(expandedShape);
+
+        var ops = new Executor(Isa.Best, new ActivationArena(), pool: null);
+        var expanded = FeatureMap.Allocate(expandedShape.Height, expandedShape.Width, expandedShape.Channels);
+        var expected = FeatureMap.Allocate(outputShape.Height, outputShape.Width, outputShape.Channels);
+        ops.Conv(expand, input, expanded);
+        ops.Conv(depthwise, expanded, expected);
+
+        foreach (int threads in (int[])[1, 2])
+        {
+            using var pool = threads > 1 ? new WorkerPool(threads) : null;
+            var streaming = new Executor(Isa.Best, new ActivationArena(), pool);
+            int bandRows = Executor.BandRows(depthwise, expandedShape.Width, hidden);
+            var bands = FeatureMap.Allocate(threads * bandRows, expandedShape.Width, hidden);
+            var actual = FeatureMap.Allocate(outputShape.Height, outputShape.Width, outputShape.Channels);
+            foreach (ref float v in actual.Span) v = float.NaN;
+            streaming.ExpandThenDepthwise(expand, depthwise, input, bands, actual);
+            Assert.Equal(expected.Span.ToArray(), actual.Span.ToArray());
+        }
+    }
+
+    [Fact]
+    public void RefusesBandsTooSmallForOneBand()
+    {
+        var random = new Random(1);
+        var expand = Layer(random, "expand", 48, 8, ConvGeometry.Pointwise(), Activation.SiLU);
+        var depthwise = Layer(random, "depthwise", 48, 1, ConvGeometry.Square(3, 2, Padding2d.Same(3, 2), groups: 48), Activation.SiLU);
+        var ops = new Executor(Isa.Best, new ActivationArena(), pool: null);
+        var error = Assert.Throws<ArgumentException>(() => ops.ExpandThenDepthwise(expand, depthwise,
+            FeatureMap.Allocate(16, 16, 8), FeatureMap.Allocate(1, 16, 48), FeatureMap.Allocate(8, 8, 48)));
+        Assert.Contains("bands", error.Message);
+    }
+
+    static ConvLayer Layer(Random random, string name, int outChannels, int inPerGroup, ConvGeometry geometry, Activation activation)
+    {
+        var request = new ConvRequest(name, outChannels, inPerGroup, geometry.KernelHeight, geometry.KernelWidth, HasBias: true, BatchNorm: null);
+        var weight = new float[outChannels * inPerGroup * geometry.KernelHeight * geometry.KernelWidth];
+        foreach (ref float v in weight.AsSpan()) v = random.NextSingle() - 0.5f;
+        var bias = new float[outChannels];
+        foreach (ref float v in bias.AsSpan()) v = random.NextSingle() - 0.5f;
+        return new ConvLayer(request, new ConvWeights(weight, bias), geometry, activation, Isa.Best);
+    }
+}
