@@ -50,7 +50,10 @@ public static class Activations
         where TOps : struct, IVec<TVec> where TVec : struct => activation switch
         {
             Activation.ReLU => TOps.Max(x, TOps.Zero),
-            Activation.Sigmoid => TOps.Divide(TOps.Splat(1f), TOps.Add(TOps.Splat(1f), TOps.Exp(TOps.Subtract(TOps.Zero, x)))),
+            // Below −87 the true sigmoid is subnormal, and a division with a subnormal result costs ~4× the whole
+            // sigmoid on Zen 5 (11.8 against 3.2 ns per 16 lanes): it stops at 1/(1 + e^87) ≈ 1.6e-38 instead. x is the
+            // second operand of the max so that a NaN passes through (x86 maxps returns its second operand then).
+            Activation.Sigmoid => TOps.Divide(TOps.Splat(1f), TOps.Add(TOps.Splat(1f), TOps.Exp(TOps.Subtract(TOps.Zero, TOps.Max(TOps.Splat(-87f), x))))),
             Activation.SiLU => TOps.Divide(x, TOps.Add(TOps.Splat(1f), TOps.Exp(TOps.Subtract(TOps.Zero, x)))),
             _ => x,
         };
