@@ -100,8 +100,8 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     /// <summary>
     /// depthwise(expand(input)) without the expanded map: MBConv's 1×1 expansion runs over bands of
     /// <see cref="BandRows"/> input rows into <paramref name="bands"/> (one band per thread), and the depthwise layer reads
-    /// each band while it is in cache. Where neighbouring bands share rows (k − stride of them) those are expanded
-    /// twice. Every output value is computed as by the two layers one after the other.
+    /// each band while it is in cache. The rows neighbouring bands share (k − stride of them) are moved up, not expanded
+    /// again. Every output value is computed as by the two layers one after the other.
     /// </summary>
     public void ExpandThenDepthwise(ConvLayer expand, ConvLayer depthwise, FeatureMap input, FeatureMap bands, FeatureMap output)
     {
@@ -272,15 +272,21 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
             int height = Input.Height, outputRowsPerBand = (BandRows - g.KernelHeight) / g.StrideY + 1;
             var band = Bands.RowSpan(part * BandRows, (part + 1) * BandRows, out var bandShape);
             var (start, end) = Threading.WorkerPool.Range(Output.Height, part, parts);
+            int rowFloats = bandShape.Width * bandShape.Channels, held = 0, heldEnd = 0;   // rows [heldEnd − held, heldEnd) are in the band
             for (int r0 = start; r0 < end; r0 += outputRowsPerBand)
             {
                 int r1 = Math.Min(end, r0 + outputRowsPerBand);
                 int first = Math.Max(0, r0 * g.StrideY - g.Padding.Top);
                 int last = Math.Min(height, (r1 - 1) * g.StrideY - g.Padding.Top + g.KernelHeight);
+                // Rows the previous band ends with and this one starts with move to the top instead of being expanded again.
+                int kept = Math.Clamp(heldEnd - first, 0, held);
+                if (kept > 0) band.Slice((held - kept) * rowFloats, kept * rowFloats).CopyTo(band);
+                int from = first + kept;
+                if (last > from)
+                    Expand.RunRows(Input, from, last, band.Slice(kept * rowFloats, (last - from) * rowFloats), bandShape with { Height = last - from });
                 var rowsShape = bandShape with { Height = last - first };
-                var rows = band[..rowsShape.RequiredLength];
-                Expand.RunRows(Input, first, last, rows, rowsShape);
-                Depthwise.RunFromBand(rows, rowsShape, first, height, Output, r0, r1);
+                Depthwise.RunFromBand(band[..rowsShape.RequiredLength], rowsShape, first, height, Output, r0, r1);
+                (held, heldEnd) = (last - first, last);
             }
         }
     }

@@ -20,6 +20,7 @@ public class ExpandThenDepthwiseTests
         { 97, 33, 24, 3, 1 },
         { 96, 50, 16, 5, 2 },
         { 45, 70, 32, 5, 1 },
+        { 42, 70, 32, 5, 1 },   // the last band needs only rows the one before it already holds
         { 7, 9, 8, 3, 2 },
     };
 
