@@ -47,7 +47,7 @@ internal sealed class MBConvBlock
         return macs + _squeezeExcite.MultiplyAccumulates() + _project.MultiplyAccumulates(reduced);
     }
 
-    /// <summary>Expanded maps above 2 MB are streamed (H−4's first two expansions, 14 and 3.5 MB; H0's first seven):
+    /// <summary>Expanded maps above 2 MB are streamed (H−4's first two expansions, 14 and 3.5 MB; H0's up to 25 MB):
     /// smaller ones mostly stay in cache anyway. The scalar reference path keeps the plain order.</summary>
     private static bool StreamsExpansion(Nhwc expanded, VectorWidth width) =>
         width != VectorWidth.Scalar && (long)expanded.Height * expanded.Width * expanded.Channels > 512 * 1024;
