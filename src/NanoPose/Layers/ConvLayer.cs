@@ -106,15 +106,16 @@ public sealed class ConvLayer
             Conv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
     }
 
-    /// <summary>A 1×1 layer over input rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, into
+    /// <summary>A 1×1 stride-1 layer over input rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, into
     /// <paramref name="band"/> (those rows of the output, alone).</summary>
     public void RunRows(FeatureMap input, int rowStart, int rowEnd, Span<float> band, Nhwc bandShape)
     {
-        if (!SplitsByPixel)
-            throw new InvalidOperationException($"{Name}: row bands are for 1×1 layers with vector kernels, this one is {Kind}");
+        if (!Geometry.IsPointwise)
+            throw new InvalidOperationException($"{Name}: row bands are for 1×1 stride-1 layers, this one is {Kind} with {Geometry}");
         var rows = input.RowSpan(rowStart, rowEnd, out var rowsShape);
-        Pointwise.RunPixels(_width, rows, rowsShape, _packed, band, bandShape, new Epilogue { Bias = _bias, Activation = Activation },
-            0, rowsShape.Pixels);
+        var epilogue = new Epilogue { Bias = _bias, Activation = Activation };
+        if (SplitsByPixel) Pointwise.RunPixels(_width, rows, rowsShape, _packed, band, bandShape, epilogue, 0, rowsShape.Pixels);
+        else Conv2d.RunRows(_width, rows, rowsShape, _packed, Geometry, band, bandShape, epilogue, 0, rowsShape.Height);
     }
 
     /// <summary>

@@ -1,5 +1,4 @@
 using NanoPose.Kernels.Common;
-using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 
 namespace NanoPose.Models.EfficientHrnet;
@@ -48,9 +47,8 @@ internal sealed class MBConvBlock
     }
 
     /// <summary>Expanded maps above 2 MB are streamed (H−4's first two expansions, 14 and 3.5 MB; H0's up to 25 MB):
-    /// smaller ones mostly stay in cache anyway. The scalar reference path keeps the plain order.</summary>
-    private static bool StreamsExpansion(Nhwc expanded, VectorWidth width) =>
-        width != VectorWidth.Scalar && (long)expanded.Height * expanded.Width * expanded.Channels > 512 * 1024;
+    /// smaller ones mostly stay in cache anyway.</summary>
+    private static bool StreamsExpansion(Nhwc expanded) => (long)expanded.Height * expanded.Width * expanded.Channels > 512 * 1024;
 
     public FeatureMap Run(FeatureMap input, Executor ops)
     {
@@ -60,7 +58,7 @@ internal sealed class MBConvBlock
             depthwise = ops.Arena.Allocate(_depthwise.OutputShape(input.Shape));
             ops.Conv(_depthwise, input, depthwise);
         }
-        else if (StreamsExpansion(_expand.OutputShape(input.Shape), ops.Width))
+        else if (StreamsExpansion(_expand.OutputShape(input.Shape)))
         {
             // An expanded map past L2 would go out to memory and back: expand and filter it band by band instead.
             var expanded = _expand.OutputShape(input.Shape);
