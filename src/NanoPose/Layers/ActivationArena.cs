@@ -6,7 +6,8 @@ namespace NanoPose.Layers;
 /// The activation memory of one network instance, planned once by tensor liveness. While recording, every
 /// <see cref="Allocate"/> makes a new tensor and a traced forward pass (<see cref="Executor"/> in trace mode) notes the
 /// step of each tensor's first and last use; <see cref="Plan"/> then places all tensors in one buffer so that two
-/// tensors share memory only when their lifetimes do not overlap (greedy by size, best-fitting gap). Kept-alive
+/// tensors share memory only when their lifetimes do not overlap (greedy by size or by first use, whichever packs
+/// tighter; best-fitting gap). Kept-alive
 /// tensors (the outputs) live to the end. After planning, <see cref="Allocate"/> replays the recorded maps in order,
 /// so a run that asks for its maps the same way every time allocates nothing.
 /// </summary>
@@ -95,15 +96,30 @@ internal sealed class ActivationArena
     {
         if (IsPlanned) throw new InvalidOperationException("the arena is already planned");
         // A tensor no operation uses gets no memory (reading it would throw rather than see another tensor's values).
-        var tensors = _maps.Select(m => m.Storage).Distinct().Where(t => t.FirstUse >= 0)
-            .OrderByDescending(t => t.Length).ThenBy(t => t.FirstUse).ToArray();
+        var used = _maps.Select(m => m.Storage).Distinct().Where(t => t.FirstUse >= 0).ToArray();
+        // Greedy by size usually packs tightest; where a few large tensors leave gaps (EfficientHRNet's streamed
+        // expansion bands), placing in order of first use can do better. The smaller plan wins.
+        var (offsets, total) = Place(used.OrderByDescending(t => t.Length).ThenBy(t => t.FirstUse));
+        var (byTime, byTimeTotal) = Place(used.OrderBy(t => t.FirstUse).ThenByDescending(t => t.Length));
+        if (byTimeTotal < total) (offsets, total) = (byTime, byTimeTotal);
+        if (total > Array.MaxLength) throw new InvalidOperationException($"activation plan needs {total} floats, more than one array holds");
+        PeakLiveFloats = used.Length == 0 ? 0 : used.Select(t => t.FirstUse)
+            .Distinct().Max(step => used.Where(t => t.FirstUse <= step && step <= t.LastUse).Sum(t => (long)t.Length));
+        var buffer = GC.AllocateUninitializedArray<float>((int)total);
+        foreach (var (tensor, offset) in offsets) (tensor.Buffer, tensor.Offset) = (buffer, (int)offset);
+        (IsPlanned, BufferFloats, _next, _nextList) = (true, total, 0, 0);
+    }
+
+    /// <summary>Places the tensors in the given order, each in the smallest gap that fits between the placed tensors
+    /// whose lifetimes overlap its own (or past them all); returns the offsets and the buffer length.</summary>
+    private static (Dictionary<TensorStorage, long> Offsets, long Total) Place(IEnumerable<TensorStorage> order)
+    {
         var placed = new List<(long Start, long End, TensorStorage Tensor)>();
         var offsets = new Dictionary<TensorStorage, long>();
         long total = 0;
-        foreach (var tensor in tensors)
+        foreach (var tensor in order)
         {
             long size = (tensor.Length + Alignment - 1) / Alignment * Alignment;
-            // The gaps between the placed tensors whose lifetimes overlap this one's; the smallest that fits wins.
             long previousEnd = 0, best = -1, bestGap = long.MaxValue;
             foreach (var (start, end, other) in placed.Where(p => Overlap(p.Tensor, tensor)).OrderBy(p => p.Start))
             {
@@ -116,12 +132,7 @@ internal sealed class ActivationArena
             offsets[tensor] = offset;
             total = Math.Max(total, offset + size);
         }
-        if (total > Array.MaxLength) throw new InvalidOperationException($"activation plan needs {total} floats, more than one array holds");
-        PeakLiveFloats = tensors.Length == 0 ? 0 : tensors.Select(t => t.FirstUse)
-            .Distinct().Max(step => tensors.Where(t => t.FirstUse <= step && step <= t.LastUse).Sum(t => (long)t.Length));
-        var buffer = GC.AllocateUninitializedArray<float>((int)total);
-        foreach (var (tensor, offset) in offsets) (tensor.Buffer, tensor.Offset) = (buffer, (int)offset);
-        (IsPlanned, BufferFloats, _next, _nextList) = (true, total, 0, 0);
+        return (offsets, total);
     }
 
     /// <summary>Lifetimes [first, last] that share a step.</summary>
