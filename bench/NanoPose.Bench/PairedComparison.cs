@@ -12,6 +12,7 @@ namespace NanoPose.Bench;
 /// that has just finished keeps its idle workers spinning (ONNX Runtime's for milliseconds by default), and on two
 /// cores they take the other engine's cores; a 20 ms pause before each call did not cure it (Lite-HRNet-18 on two
 /// threads measured 13 ms, against 4 in BenchmarkDotNet), so multi-threaded comparisons stay with BenchmarkDotNet.
+/// A second table times NanoPose alone on 1 and 2 threads in alternation (top-down with 8 people, H0): the speed-up.
 /// <code>dotnet run -c Release --project bench/NanoPose.Bench -- paired [--seconds S] [--models name,…]</code>
 /// </summary>
 internal static class PairedComparison
@@ -40,7 +41,7 @@ internal static class PairedComparison
             bench.Setup();
             try
             {
-                var (nano, ort, ratios) = Measure(bench, seconds);
+                var (nano, ort, ratios) = Measure(() => bench.NanoPose(), () => bench.OnnxRuntime(), seconds);
                 Console.WriteLine(string.Create(inv,
                     $"| {model} | {ratios.Length} | {Median(nano):F2} ms | {Median(ort):F2} ms | {Median(ratios):F3} | {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3} |"));
             }
@@ -49,30 +50,76 @@ internal static class PairedComparison
                 bench.Cleanup();
             }
         }
+
+        // Issue 7's thread targets: NanoPose's own speed-up from 1 to 2 threads, the two timed in alternation as well,
+        // each timed call after two untimed ones (a switch leaves the other configuration's caches cold and its worker asleep).
+        Console.WriteLine();
+        Console.WriteLine("| NanoPose work | rounds | 1 thread median | 2 threads median | speed-up (median of 1-thread / 2-thread per round) | 25–75 % |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        var speedUps = new (string Name, Func<int, (Action Run, Action Cleanup)> Make)[]
+        {
+            ("top-down, 8 people, Lite-HRNet-18 crops", threads =>
+            {
+                var b = new TopDownBenchmarks { Threads = threads };
+                b.Setup();
+                return (() => b.EightPeople(), b.Cleanup);
+            }),
+            ("efficienthrnet-h0 512x512", threads =>
+            {
+                var b = new ModelBenchmarks { Model = ModelBenchmarks.Cases.Single(c => c.Name == "efficienthrnet-h0"), Threads = threads };
+                b.Setup();
+                return (() => b.Forward(), b.Cleanup);
+            }),
+        };
+        foreach (var (name, make) in speedUps.Where(w => models is null || models.Any(n => w.Name.Contains(n, StringComparison.OrdinalIgnoreCase))))
+        {
+            var one = make(1);
+            var two = make(2);
+            try
+            {
+                var (single, dual, ratios) = Measure(one.Run, two.Run, seconds, untimed: 2);
+                Console.WriteLine(string.Create(inv,
+                    $"| {name} | {ratios.Length} | {Median(single):F2} ms | {Median(dual):F2} ms | {Median(ratios):F2}× | {Quantile(ratios, 0.25):F2}–{Quantile(ratios, 0.75):F2}× |"));
+            }
+            finally
+            {
+                one.Cleanup();
+                two.Cleanup();
+            }
+        }
         return 0;
     }
 
-    static (double[] NanoPose, double[] OnnxRuntime, double[] Ratios) Measure(VersusOnnxRuntimeBenchmarks bench, double seconds)
+    /// <summary>Alternating rounds of <paramref name="first"/> and <paramref name="second"/> (which goes first alternates)
+    /// after a 2 s warm-up; the per-round ratio is first / second. With <paramref name="untimed"/> &gt; 0 each timed call
+    /// follows that many untimed ones of the same work, so it starts warm (caches, a pool's workers awake).</summary>
+    static (double[] First, double[] Second, double[] Ratios) Measure(Action first, Action second, double seconds, int untimed = 0)
     {
         for (var warmUp = Stopwatch.StartNew(); warmUp.Elapsed.TotalSeconds < 2;)
         {
-            bench.NanoPose();
-            bench.OnnxRuntime();
+            first();
+            second();
         }
-        List<double> nano = [], ort = [];
-        for (var clock = Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds || nano.Count < 10;)
+        List<double> a = [], b = [];
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds || a.Count < 10;)
         {
-            bool nanoFirst = nano.Count % 2 == 0;
-            double a = Time(nanoFirst ? () => bench.NanoPose() : () => bench.OnnxRuntime());
-            double b = Time(nanoFirst ? () => bench.OnnxRuntime() : () => bench.NanoPose());
-            nano.Add(nanoFirst ? a : b);
-            ort.Add(nanoFirst ? b : a);
+            if (a.Count % 2 == 0)
+            {
+                a.Add(Time(first, untimed));
+                b.Add(Time(second, untimed));
+            }
+            else
+            {
+                b.Add(Time(second, untimed));
+                a.Add(Time(first, untimed));
+            }
         }
-        return ([.. nano], [.. ort], [.. nano.Zip(ort, (n, o) => n / o)]);
+        return ([.. a], [.. b], [.. a.Zip(b, (x, y) => x / y)]);
     }
 
-    static double Time(Action run)
+    static double Time(Action run, int untimed)
     {
+        for (int i = 0; i < untimed; i++) run();
         long start = Stopwatch.GetTimestamp();
         run();
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
