@@ -195,11 +195,15 @@ public class PoseEstimatorTests
         var (expected, bytes) = EstimateTwice(single, boxes);
         TestContext.Current.TestOutputHelper?.WriteLine($"top-down, 3 boxes, flip test {options.FlipTest}, 1 thread: {bytes:N0} bytes allocated per estimate");
         Assert.True(bytes < 16_384, $"an estimate of 3 people allocated {bytes} bytes");
+        // 7 boxes: several whole rounds of crops in one dispatch (thread p takes boxes p, p + n, …), then the rest.
+        PersonBox[] seven = [.. boxes, new(5, 20, 60, 50, 0.6f), new(10, 0, 40, Height, 0.5f), new(30, 30, 35, 35, 0.4f), new(0, 15, Width, 45, 0.3f)];
+        var (expectedSeven, _) = EstimateTwice(single, seven);
         foreach (int threads in hardware ? new[] { 2, 3 } : [2])
         {
-            // 3 boxes on 2 threads: a wave of two crops, then one crop alone (which splits its operations instead).
+            // 3 boxes on 2 threads: a round of two crops, then one crop alone (which splits its operations instead).
             using var estimator = LoadTinyPose(options with { Threads = threads });
             AssertSamePeople(expected, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, boxes, cancellationToken: TestContext.Current.CancellationToken), $"{threads} threads");
+            AssertSamePeople(expectedSeven, estimator.Estimate(Image(3 * Width), Width, Height, 3 * Width, PixelFormat.Rgb24, seven, cancellationToken: TestContext.Current.CancellationToken), $"7 boxes, {threads} threads");
         }
     }
 

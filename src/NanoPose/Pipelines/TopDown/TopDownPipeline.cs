@@ -23,8 +23,8 @@ public sealed record TopDownOptions
 /// input by an affine warp, normalised, run through the network (and mirrored, with the flip test), its heatmaps
 /// decoded and mapped back to image pixels, scored, and the people filtered by OKS-NMS.
 /// <para>
-/// With a <see cref="WorkerPool"/> of n threads, the crops run n at a time, one per thread, each thread cutting its
-/// crop, running its own instance of the network (<see cref="IPoseNetwork.Replicate"/>: shared weights, own buffers)
+/// With a <see cref="WorkerPool"/> of n threads, the crops run n at a time, thread p taking boxes p, p + n, … in one
+/// dispatch, each thread cutting its crop, running its own instance of the network (<see cref="IPoseNetwork.Replicate"/>: shared weights, own buffers)
 /// and decoding the heatmaps; a single crop runs on the given network, which may split its operations over the same
 /// pool. Every person is computed exactly as with one thread.
 /// </para>
@@ -76,23 +76,29 @@ public sealed unsafe class TopDownPipeline
         {
             _wave.Image = new PinnedImage(pixels, image.Pixels.Length, image.Width, image.Height, image.Stride);
             _wave.CancellationToken = cancellationToken;
-            for (int first = 0; first < boxes.Length; first += _runners.Length)
+            var keypoints = new Keypoint[boxes.Length][];
+            (_wave.Boxes, _wave.Keypoints) = (centerScales, keypoints);
+            // Whole rounds of crops in one dispatch: runner r cuts, runs and decodes boxes r, r + n, r + 2n, … (no
+            // barrier between rounds); the last, partial round is a wave of its own, where a single crop runs on the
+            // given network and may split its operations over the pool.
+            int threads = _runners.Length, rounds = boxes.Length / threads;
+            if (threads > 1 && rounds > 0)
             {
-                // A wave: runner r cuts, runs and decodes box first + r.
-                int count = Math.Min(_runners.Length, boxes.Length - first);
-                for (int r = 0; r < count; r++) _runners[r].Box = centerScales[first + r];
-                if (count == 1 || _pool is null)
-                    for (int r = 0; r < count; r++) _wave.Run(r, count);
-                else
-                    _pool.Run(_wave, count);
-
-                for (int r = 0; r < count; r++)
-                {
-                    int i = first + r;
-                    var keypoints = _runners[r].TakeKeypoints();
-                    people.Add(new TopDownPerson(keypoints, PersonScoring.InstanceScore(keypoints, boxes[i].Score), boxes[i], centerScales[i]));
-                }
+                (_wave.First, _wave.Count) = (0, rounds * threads);
+                _pool!.Run(_wave, threads);
             }
+            int done = threads > 1 ? rounds * threads : 0;
+            if (done < boxes.Length)
+            {
+                _wave.First = done;
+                _wave.Count = boxes.Length - done;
+                int count = Math.Min(threads, _wave.Count);
+                if (count == 1 || _pool is null) _wave.Run(0, 1);
+                else _pool.Run(_wave, count);
+            }
+            for (int i = 0; i < boxes.Length; i++)
+                people.Add(new TopDownPerson(keypoints[i], PersonScoring.InstanceScore(keypoints[i], boxes[i].Score), boxes[i], centerScales[i]));
+            (_wave.Boxes, _wave.Keypoints) = ([], []);
             _wave.Image = default;
         }
 
@@ -108,13 +114,26 @@ public sealed unsafe class TopDownPipeline
         public RgbImage ToImage() => new(new ReadOnlySpan<byte>(pixels, length), width, height, stride);
     }
 
-    /// <summary>Runner p runs on thread p.</summary>
+    /// <summary>Boxes [First, First + Count): part p of n runs boxes First + p, First + p + n, … on runner p.</summary>
     private sealed class Wave(CropRunner[] runners) : IParallelWork
     {
         public PinnedImage Image { get; set; }
         public CancellationToken CancellationToken { get; set; }
+        public CenterScale[] Boxes { get; set; } = [];
+        public Keypoint[][] Keypoints { get; set; } = [];
+        public int First { get; set; }
+        public int Count { get; set; }
 
-        public void Run(int part, int parts) => runners[part].Run(Image.ToImage(), CancellationToken);
+        public void Run(int part, int parts)
+        {
+            var runner = runners[part];
+            for (int i = First + part; i < First + Count; i += parts)
+            {
+                runner.Box = Boxes[i];
+                runner.Run(Image.ToImage(), CancellationToken);
+                Keypoints[i] = runner.TakeKeypoints();
+            }
+        }
     }
 
     /// <summary>One crop at a time on one network: cut <see cref="Box"/> out of the image, run the network (twice with
