@@ -1,6 +1,7 @@
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
+using NanoPose.TestSupport;
 using NanoPose.Threading;
 using Xunit;
 
@@ -29,8 +30,9 @@ public class ExpandThenDepthwiseTests
     {
         int hidden = inChannels * 6;
         var random = new Random(height * 31 + kernel);
-        var expand = Layer(random, "expand", hidden, inChannels, ConvGeometry.Pointwise(), Activation.SiLU);
-        var depthwise = Layer(random, "depthwise", hidden, 1,
+        var weights = new SeededWeights(seed: height * 31 + kernel);
+        var expand = Layer(weights, "expand", hidden, inChannels, ConvGeometry.Pointwise(), Activation.SiLU);
+        var depthwise = Layer(weights, "depthwise", hidden, 1,
             ConvGeometry.Square(kernel, stride, Padding2d.Same(kernel, stride), groups: hidden), Activation.SiLU);
         var input = FeatureMap.Allocate(height, width, inChannels);
         foreach (ref float v in input.Span) v = random.NextSingle() * 4 - 2;
@@ -59,22 +61,16 @@ public class ExpandThenDepthwiseTests
     [Fact]
     public void RefusesBandsTooSmallForOneBand()
     {
-        var random = new Random(1);
-        var expand = Layer(random, "expand", 48, 8, ConvGeometry.Pointwise(), Activation.SiLU);
-        var depthwise = Layer(random, "depthwise", 48, 1, ConvGeometry.Square(3, 2, Padding2d.Same(3, 2), groups: 48), Activation.SiLU);
+        var weights = new SeededWeights(seed: 1);
+        var expand = Layer(weights, "expand", 48, 8, ConvGeometry.Pointwise(), Activation.SiLU);
+        var depthwise = Layer(weights, "depthwise", 48, 1, ConvGeometry.Square(3, 2, Padding2d.Same(3, 2), groups: 48), Activation.SiLU);
         var ops = new Executor(Isa.Best, new ActivationArena(), pool: null);
         var error = Assert.Throws<ArgumentException>(() => ops.ExpandThenDepthwise(expand, depthwise,
             FeatureMap.Allocate(16, 16, 8), FeatureMap.Allocate(1, 16, 48), FeatureMap.Allocate(8, 8, 48)));
         Assert.Contains("bands", error.Message);
     }
 
-    static ConvLayer Layer(Random random, string name, int outChannels, int inPerGroup, ConvGeometry geometry, Activation activation)
-    {
-        var request = new ConvRequest(name, outChannels, inPerGroup, geometry.KernelHeight, geometry.KernelWidth, HasBias: true, BatchNorm: null);
-        var weight = new float[outChannels * inPerGroup * geometry.KernelHeight * geometry.KernelWidth];
-        foreach (ref float v in weight.AsSpan()) v = random.NextSingle() - 0.5f;
-        var bias = new float[outChannels];
-        foreach (ref float v in bias.AsSpan()) v = random.NextSingle() - 0.5f;
-        return new ConvLayer(request, new ConvWeights(weight, bias), geometry, activation, Isa.Best);
-    }
+    static ConvLayer Layer(SeededWeights weights, string name, int outChannels, int inPerGroup, ConvGeometry geometry, Activation activation) =>
+        ConvLayer.Create(weights, new ConvRequest(name, outChannels, inPerGroup, geometry.KernelHeight, geometry.KernelWidth, HasBias: true, BatchNorm: null),
+            geometry, activation, Isa.Best);
 }
