@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Simd;
 
@@ -46,11 +45,9 @@ public static class ChannelShuffle
         {
             case VectorWidth.Scalar: ConcatShuffle2Reference(first, firstView, second, secondView, output, outputView, secondScale); break;
             case VectorWidth.V128: Body<V128, Vector128<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
-            case VectorWidth.V256: Body<V256, Vector256<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
-            // 512-bit stores of a 20- or 40-channel pixel straddle cache lines and the 512-bit zip is no cheaper per
-            // float: the 256-bit body ran 1.3–1.6× faster on Lite-HRNet's shapes on Zen 5 (kernels/KERNELS.md).
-            case VectorWidth.V512 when Avx.IsSupported: Body<V256, Vector256<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
-            case VectorWidth.V512: Body<V512, Vector512<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
+            // V512 runs the 256-bit body: 512-bit stores of a 20- or 40-channel pixel straddle cache lines and the
+            // 512-bit zip is no cheaper per float (1.3–1.6× slower on Lite-HRNet's shapes on Zen 5, kernels/KERNELS.md).
+            case VectorWidth.V256 or VectorWidth.V512: Body<V256, Vector256<float>>(first, firstView, second, secondView, output, outputView, secondScale); break;
             default: throw new ArgumentOutOfRangeException(nameof(width), width, "unknown vector width");
         }
     }

@@ -27,12 +27,6 @@ internal static class Interleave
             lo = Unsafe.As<Vector256<float>, TVec>(ref l);
             hi = Unsafe.As<Vector256<float>, TVec>(ref h);
         }
-        else if (typeof(TVec) == typeof(Vector512<float>))
-        {
-            var (l, h) = Zip512(Unsafe.As<TVec, Vector512<float>>(ref a), Unsafe.As<TVec, Vector512<float>>(ref b));
-            lo = Unsafe.As<Vector512<float>, TVec>(ref l);
-            hi = Unsafe.As<Vector512<float>, TVec>(ref h);
-        }
         else
         {
             throw new NotSupportedException(typeof(TVec).Name);
@@ -64,15 +58,5 @@ internal static class Interleave
         var hi = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
         return (Vector256.ConditionalSelect(odd, Vector256.Shuffle(b, lo), Vector256.Shuffle(a, lo)),
                 Vector256.ConditionalSelect(odd, Vector256.Shuffle(b, hi), Vector256.Shuffle(a, hi)));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (Vector512<float>, Vector512<float>) Zip512(Vector512<float> a, Vector512<float> b)
-    {
-        var odd = Vector512.Create(0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1, 0, -1).AsSingle();
-        var lo = Vector512.Create(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-        var hi = Vector512.Create(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
-        return (Vector512.ConditionalSelect(odd, Vector512.Shuffle(b, lo), Vector512.Shuffle(a, lo)),
-                Vector512.ConditionalSelect(odd, Vector512.Shuffle(b, hi), Vector512.Shuffle(a, hi)));
     }
 }
