@@ -10,6 +10,10 @@ public enum Activation
     Sigmoid,
     /// <summary>x·sigmoid(x), also called Swish.</summary>
     SiLU,
+    /// <summary>x·min(max(x + 3, 0), 6)/6 (MobileNetV3; PicoDet everywhere).</summary>
+    HardSwish,
+    /// <summary>min(max(<see cref="Activations.HardSigmoidSlope"/>·x + 0.5, 0), 1) (PicoDet's backbone squeeze-excite).</summary>
+    HardSigmoid,
 }
 
 /// <summary>
@@ -36,12 +40,22 @@ public readonly ref struct Epilogue
 /// <summary>Activation functions in scalar and vector form; the scalar one is the reference.</summary>
 public static class Activations
 {
+    /// <summary>
+    /// The hard-sigmoid slope: fp16's nearest value to 1/6, which is what PicoDet's exported graph multiplies by (its
+    /// source says 1/6; MODELS.md G.12: 1/6 would move boxes by up to 0.18 px). Converters check a model's constant
+    /// against it.
+    /// </summary>
+    public const float HardSigmoidSlope = 0.1666259765625f;
+    public const float HardSigmoidOffset = 0.5f;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Apply(float x, Activation activation) => activation switch
     {
         Activation.ReLU => x > 0f ? x : 0f,
         Activation.Sigmoid => 1f / (1f + MathF.Exp(-x)),
         Activation.SiLU => x / (1f + MathF.Exp(-x)),
+        Activation.HardSwish => x * Math.Min(Math.Max(x + 3f, 0f), 6f) / 6f,
+        Activation.HardSigmoid => Math.Min(Math.Max(HardSigmoidSlope * x + HardSigmoidOffset, 0f), 1f),
         _ => x,
     };
 
@@ -55,6 +69,11 @@ public static class Activations
             // second operand of the max so that a NaN passes through (x86 maxps returns its second operand then).
             Activation.Sigmoid => TOps.Divide(TOps.Splat(1f), TOps.Add(TOps.Splat(1f), TOps.Exp(TOps.Subtract(TOps.Zero, TOps.Max(TOps.Splat(-87f), x))))),
             Activation.SiLU => TOps.Divide(x, TOps.Add(TOps.Splat(1f), TOps.Exp(TOps.Subtract(TOps.Zero, x)))),
+            // Written as the scalar form is, operation for operation (no fused multiply-add), so both round alike.
+            Activation.HardSwish => TOps.Divide(TOps.Multiply(x,
+                TOps.Min(TOps.Max(TOps.Add(x, TOps.Splat(3f)), TOps.Zero), TOps.Splat(6f))), TOps.Splat(6f)),
+            Activation.HardSigmoid => TOps.Min(TOps.Max(
+                TOps.Add(TOps.Multiply(TOps.Splat(HardSigmoidSlope), x), TOps.Splat(HardSigmoidOffset)), TOps.Zero), TOps.Splat(1f)),
             _ => x,
         };
 }

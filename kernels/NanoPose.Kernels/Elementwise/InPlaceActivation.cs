@@ -29,6 +29,8 @@ public static class InPlaceActivation
             case Activation.ReLU: Run<ReluKind>(data, view, width); break;
             case Activation.Sigmoid: Run<SigmoidKind>(data, view, width); break;
             case Activation.SiLU: Run<SiluKind>(data, view, width); break;
+            case Activation.HardSwish: Run<HardSwishKind>(data, view, width); break;
+            case Activation.HardSigmoid: Run<HardSigmoidKind>(data, view, width); break;
             default: throw new ArgumentOutOfRangeException(nameof(activation), activation, "unknown activation");
         }
     }

@@ -42,6 +42,8 @@ internal interface IActivationKind
 internal readonly struct ReluKind : IActivationKind { public static Activation Kind => Activation.ReLU; }
 internal readonly struct SigmoidKind : IActivationKind { public static Activation Kind => Activation.Sigmoid; }
 internal readonly struct SiluKind : IActivationKind { public static Activation Kind => Activation.SiLU; }
+internal readonly struct HardSwishKind : IActivationKind { public static Activation Kind => Activation.HardSwish; }
+internal readonly struct HardSigmoidKind : IActivationKind { public static Activation Kind => Activation.HardSigmoid; }
 
 /// <summary>
 /// The channel loops of the elementwise kernels over a run of pixels, each operand with its own pixel stride

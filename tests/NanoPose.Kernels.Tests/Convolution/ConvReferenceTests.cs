@@ -50,7 +50,8 @@ public class ConvReferenceTests
     {
         var output = new float[3];
         foreach (var (activation, f) in ((Activation, Func<float, float>)[])[
-            (Activation.Sigmoid, x => 1 / (1 + MathF.Exp(-x))), (Activation.SiLU, x => x / (1 + MathF.Exp(-x)))])
+            (Activation.Sigmoid, x => 1 / (1 + MathF.Exp(-x))), (Activation.SiLU, x => x / (1 + MathF.Exp(-x))),
+            (Activation.HardSwish, x => x * Math.Clamp(x + 3, 0, 6) / 6), (Activation.HardSigmoid, x => Math.Clamp(0.1666259765625f * x + 0.5f, 0, 1))])
         {
             ConvReference.Conv2d([-2, 0.5f, 3], new Nhwc(1, 3, 1), [1], ConvGeometry.Pointwise(), output, new Nhwc(1, 3, 1),
                 Epilogue.With([], activation), 0, 1);

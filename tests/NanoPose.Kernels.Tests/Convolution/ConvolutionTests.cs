@@ -7,7 +7,7 @@ namespace NanoPose.Kernels.Tests.Convolution;
 
 public class ConvolutionTests
 {
-    static readonly Activation[] AllActivations = [Activation.None, Activation.ReLU, Activation.Sigmoid, Activation.SiLU];
+    static readonly Activation[] AllActivations = Enum.GetValues<Activation>();
 
     [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
     public void EveryOutputWidthCoversThePixelTileTails(VectorWidth width)

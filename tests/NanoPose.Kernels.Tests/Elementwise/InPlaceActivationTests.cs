@@ -26,7 +26,7 @@ public class InPlaceActivationTests
     [MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
     public void MatchesReferenceForEveryChannelCountDenseAndStrided(VectorWidth width)
     {
-        foreach (var activation in new[] { Activation.ReLU, Activation.Sigmoid, Activation.SiLU, Activation.None })
+        foreach (var activation in Enum.GetValues<Activation>())
             for (int channels = 1; channels <= 33; channels++)
                 foreach (int padding in new[] { 0, 1, channels })
                     AssertActivation(View(3, 4, channels, padding), activation, channels, width);
@@ -39,6 +39,8 @@ public class InPlaceActivationTests
         AssertActivation(new Nhwc(64, 48, 20, 40), Activation.Sigmoid, 1, width);
         AssertActivation(View(64, 48, 40), Activation.ReLU, 2, width);
         AssertActivation(View(32, 32, 48, 16), Activation.SiLU, 3, width);
+        AssertActivation(View(40, 40, 96, 0), Activation.HardSwish, 4, width);
+        AssertActivation(new Nhwc(1, 1, 384), Activation.HardSigmoid, 5, width);
     }
 
     static void AssertActivation(Nhwc view, Activation activation, int seed, VectorWidth width)
