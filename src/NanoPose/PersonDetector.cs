@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using NanoPose.Kernels.Simd;
+using NanoPose.Models.PicoDet;
+using NanoPose.Pipelines.Detection;
+using NanoPose.Pipelines.TopDown;
+using NanoPose.Threading;
+using NanoPose.Weights;
+
+namespace NanoPose;
+
+/// <summary>
+/// Finds the people in an image with a PicoDet model from a .npw file (MODELS.md G): the image resized to the
+/// network's square input, the network, its boxes decoded and reduced by PaddleDetection's NMS (score &gt; 0.025, IoU
+/// 0.6), then the people scoring at least <see cref="PersonDetectorOptions.ScoreThreshold"/>, best first, as boxes in
+/// image pixels clipped to the image. Usable on its own, or given to <see cref="PoseEstimator"/> to find the people a
+/// top-down model then estimates.
+/// <para><b>Thread safety:</b> <see cref="Detect"/> may be called from several threads at once; as with
+/// <see cref="PoseEstimator"/>, each call rents a network instance of its own (sharing the packed weights), and only
+/// the first instance uses the worker threads of <see cref="PersonDetectorOptions.Threads"/>.</para>
+/// </summary>
+public sealed class PersonDetector : IDisposable
+{
+    private readonly PicoDetNetwork _network;
+    private readonly WorkerPool? _pool;
+    private readonly ConcurrentBag<Runner> _idle = [];
+    private Runner? _first;
+    private int _disposed;
+
+    private PersonDetector(NpwFile file, PersonDetectorOptions options)
+    {
+        Options = options;
+        if (file.Architecture.Family != PicoDetConfig.Family)
+            throw new WeightFileException(file.Source, $"architecture family '{file.Architecture.Family}' is not a person detector (expected {PicoDetConfig.Family})");
+        var config = file.ReadConfiguration(PicoDetConfig.FromArchitecture);
+        if (config.RegressionBins != PicoDetDecoder.Bins)
+            throw new WeightFileException(file.Source, $"{config.RegressionBins} regression bins; the decoder takes {PicoDetDecoder.Bins}");
+        _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+        try
+        {
+            _network = PicoDetNetwork.Build(config, new NpwWeightSource(file), Isa.Best, options.InputSize, options.InputSize, _pool);
+        }
+        catch
+        {
+            _pool?.Dispose();
+            throw;
+        }
+        _first = new Runner(_network);
+        Architecture = file.Architecture;
+    }
+
+    /// <summary>Loads a detector .npw file. Throws <see cref="WeightFileException"/> (naming the file) for a bad file.</summary>
+    public static PersonDetector Load(string path, PersonDetectorOptions? options = null) =>
+        new(NpwFile.Load(path), options ?? new PersonDetectorOptions());
+
+    /// <summary>A detector for a .npw file already read.</summary>
+    public static PersonDetector Load(NpwFile file, PersonDetectorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new(file, options ?? new PersonDetectorOptions());
+    }
+
+    public PersonDetectorOptions Options { get; }
+    public ModelArchitecture Architecture { get; }
+
+    /// <summary>The network's input size (height, width).</summary>
+    public (int Height, int Width) InputSize => (_network.InputHeight, _network.InputWidth);
+
+    /// <summary>
+    /// The people in one image of <paramref name="width"/> × <paramref name="height"/> pixels, rows
+    /// <paramref name="stride"/> bytes apart, in <paramref name="format"/>: COCO boxes (x, y, width, height) in image
+    /// pixels, clipped to the image, with the detector's score; best first.
+    /// </summary>
+    public IReadOnlyList<PersonBox> Detect(ReadOnlySpan<byte> pixels, int width, int height, int stride, PixelFormat format,
+        CancellationToken cancellationToken = default)
+    {
+        if (format is not (PixelFormat.Rgb24 or PixelFormat.Bgr24))
+            throw new ArgumentOutOfRangeException(nameof(format), format, "expected Rgb24 or Bgr24");
+        return Detect(new RgbImage(pixels, width, height, stride), format == PixelFormat.Bgr24, cancellationToken);
+    }
+
+    internal IReadOnlyList<PersonBox> Detect(RgbImage image, bool bgr, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var runner = Interlocked.Exchange(ref _first, null) ?? (_idle.TryTake(out var idle) ? idle : new Runner(_network.Replicate()));
+        try
+        {
+            return runner.Detect(image, bgr, Options);
+        }
+        finally
+        {
+            if (runner.Network == _network) Volatile.Write(ref _first, runner);
+            else _idle.Add(runner);
+        }
+    }
+
+    /// <summary>Releases the worker threads; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) _pool?.Dispose();
+    }
+
+    /// <summary>One network instance with the buffers of a detection.</summary>
+    private sealed class Runner(PicoDetNetwork network)
+    {
+        private readonly byte[] _resized = new byte[network.InputHeight * network.InputWidth * 3];
+        private readonly float[] _input = new float[network.InputHeight * network.InputWidth * 3];
+        private readonly float[] _boxes = new float[network.Outputs.AnchorCount * 4];
+        private readonly float[] _scores = new float[network.Outputs.AnchorCount];
+        private readonly List<DetectedBox> _kept = [];
+
+        public PicoDetNetwork Network => network;
+
+        public IReadOnlyList<PersonBox> Detect(RgbImage image, bool bgr, PersonDetectorOptions options)
+        {
+            int size = network.InputWidth, rows = network.InputHeight;
+            DetectorInput.Prepare(image, bgr, size, rows, _resized, _input);
+            var outputs = network.Run(_input);
+            int anchor = 0;
+            foreach (var level in outputs.Levels)
+            {
+                var (h, w) = (level.ClassLogit.Height, level.ClassLogit.Width);
+                anchor += PicoDetDecoder.DecodeLevel(level.ClassLogit.Span, level.AlignmentLogit.Span, level.BoxLogits.Span, h, w, level.Stride,
+                    _boxes.AsSpan(4 * anchor), _scores.AsSpan(anchor));
+            }
+            // Boxes to image pixels before NMS, as PaddleDetection divides by the scale factor first (G.9).
+            float sx = image.Width / (float)size, sy = image.Height / (float)rows;
+            for (int i = 0; i < anchor; i++)
+            {
+                _boxes[4 * i] *= sx;
+                _boxes[4 * i + 1] *= sy;
+                _boxes[4 * i + 2] *= sx;
+                _boxes[4 * i + 3] *= sy;
+            }
+            _kept.Clear();
+            BoxNms.Run(_boxes.AsSpan(0, 4 * anchor), _scores.AsSpan(0, anchor), DefaultNms, _kept);
+            var people = new List<PersonBox>();
+            foreach (var box in _kept)
+            {
+                if (people.Count == options.MaxPeople || !(box.Score >= options.ScoreThreshold)) break;
+                double x1 = Math.Clamp(box.X1, 0, image.Width), y1 = Math.Clamp(box.Y1, 0, image.Height);
+                double x2 = Math.Clamp(box.X2, 0, image.Width), y2 = Math.Clamp(box.Y2, 0, image.Height);
+                if (x2 - x1 >= 1 && y2 - y1 >= 1) people.Add(new PersonBox(x1, y1, x2 - x1, y2 - y1, box.Score));
+            }
+            return people;
+        }
+
+        private static readonly BoxNmsOptions DefaultNms = new();
+    }
+}
