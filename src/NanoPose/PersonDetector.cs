@@ -127,10 +127,10 @@ public sealed class PersonDetector : IDisposable
             float sx = image.Width / (float)size, sy = image.Height / (float)rows;
             for (int i = 0; i < anchor; i++)
             {
-                _boxes[4 * i] *= sx;
-                _boxes[4 * i + 1] *= sy;
-                _boxes[4 * i + 2] *= sx;
-                _boxes[4 * i + 3] *= sy;
+                var box = _boxes.AsSpan(4 * i, 4);
+                (box[0], box[1], box[2], box[3]) = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy);
+                // Paddle's NMS would keep a box with a NaN corner and let it suppress the rest: it is no candidate here.
+                if (!float.IsFinite(box[0] + box[1] + box[2] + box[3])) _scores[i] = float.NaN;
             }
             _kept.Clear();
             BoxNms.Run(_boxes.AsSpan(0, 4 * anchor), _scores.AsSpan(0, anchor), DefaultNms, _kept);
