@@ -3,20 +3,21 @@ using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Conversion;
 using NanoPose.WeightsTools.Ncnn;
 using NanoPose.WeightsTools.Onnx;
+using NanoPose.WeightsTools.OpenVino;
 
 namespace NanoPose.WeightsTools;
 
-/// <summary>The <c>nanopose-weights</c> commands: inspect a checkpoint or weight file; convert a checkpoint or an ncnn
-/// model into a .npw weight file; export a .npw as ONNX. A problem with the input (a bad option, a missing or broken
+/// <summary>The <c>nanopose-weights</c> commands: inspect a checkpoint or weight file; convert a checkpoint, an ncnn
+/// model or an OpenVINO IR into a .npw weight file; export a .npw as ONNX. A problem with the input (a bad option, a missing or broken
 /// file) prints one line naming it and exits with 2, as <c>nanopose</c> does.</summary>
 public static class CommandLine
 {
     public static readonly string Usage = $"""
-        usage: nanopose-weights inspect <file.pth|file.npw>
-               nanopose-weights convert <checkpoint.pth|model.param> [--arch <name>] -o <file.npw> [--fp16]
+        usage: nanopose-weights inspect <file.pth|file.npw|model.xml>
+               nanopose-weights convert <checkpoint.pth|model.param|model.xml> [--arch <name>] -o <file.npw> [--fp16]
                nanopose-weights export-onnx <file.npw> -o <file.onnx> [--input HxW]
-        an ncnn model.param is read with the model.bin beside it; --arch may be left out for checkpoints it can be
-        recognised from (EfficientHRNet)
+        an ncnn model.param or OpenVINO IR model.xml is read with the model.bin beside it and needs --arch; --arch may
+        be left out for checkpoints it can be recognised from (EfficientHRNet)
         architectures: {string.Join(", ", ModelConversion.Architectures.Keys)}
         export-onnx writes opset {OnnxGraph.Opset}, input "image" 1×3×H×W (default: the model's own input size)
         """;
@@ -39,7 +40,7 @@ public static class CommandLine
                     return 2;
             }
         }
-        catch (Exception e) when (e is CheckpointException or NcnnException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is CheckpointException or NcnnException or OpenVinoException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");
             return 2;
@@ -66,6 +67,11 @@ public static class CommandLine
         {
             if (arch is null) return Fail(error, "an ncnn model needs --arch");
             File.WriteAllBytes(target, ModelConversion.ConvertNcnn(source, arch, storeAs));
+        }
+        else if (source.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
+        {
+            if (arch is null) return Fail(error, "an OpenVINO IR model needs --arch");
+            File.WriteAllBytes(target, ModelConversion.ConvertOpenVino(source, arch, storeAs));
         }
         else
         {

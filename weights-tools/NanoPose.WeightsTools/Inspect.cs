@@ -1,15 +1,17 @@
 using System.Globalization;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
+using NanoPose.WeightsTools.OpenVino;
 
 namespace NanoPose.WeightsTools;
 
-/// <summary><c>inspect &lt;file&gt;</c>: the tensors (name, dtype, shape) of a PyTorch checkpoint or .npw file and their counts.</summary>
+/// <summary><c>inspect &lt;file&gt;</c>: the tensors (name, dtype, shape) of a PyTorch checkpoint or .npw file and their counts, or the convolutions of an OpenVINO IR.</summary>
 internal static class Inspect
 {
     public static void Run(string path, TextWriter output)
     {
-        if (IsNpw(path)) InspectNpw(NpwFile.Load(path), output);
+        if (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)) InspectOpenVino(OpenVinoIrFile.Load(path), output);
+        else if (IsNpw(path)) InspectNpw(NpwFile.Load(path), output);
         else InspectCheckpoint(TorchCheckpoint.Load(path), output);
     }
 
@@ -36,6 +38,22 @@ internal static class Inspect
         foreach (var tensor in checkpoint.Tensors) WriteTensor(output, tensor.Name, tensor.DType.ToString(), tensor.Shape);
         output.WriteLine($"{checkpoint.Tensors.Count} tensors, {Format(checkpoint.ElementCount)} elements, "
                          + $"{Format(checkpoint.ParameterCount)} parameters (without BatchNorm running statistics)");
+    }
+
+    /// <summary>An IR's convolutions in xml order: their weights are what a conversion takes from it.</summary>
+    private static void InspectOpenVino(OpenVinoIrFile ir, TextWriter output)
+    {
+        output.WriteLine($"{ir.Source}: OpenVINO IR, {ir.Layers.Count} layers, {ir.Edges.Count} edges, .bin {Format(ir.BinLength)} bytes");
+        int count = 0;
+        long parameters = 0;
+        foreach (var layer in ir.Layers.Where(l => l.Type is "Convolution" or "GroupConvolution"))
+        {
+            var weight = layer.InputPort(1)!.Dims;
+            output.WriteLine($"  {layer.Name}  {layer.Type}  [{string.Join(", ", weight)}]");
+            count++;
+            parameters += weight.Aggregate(1L, (a, b) => a * b);
+        }
+        output.WriteLine($"{count} convolutions, {Format(parameters)} weights (without biases)");
     }
 
     private static void WriteTensor(TextWriter output, string name, string dtype, int[] shape)

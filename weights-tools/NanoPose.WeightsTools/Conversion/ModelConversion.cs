@@ -5,11 +5,12 @@ using NanoPose.Models.LiteHrnet;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Ncnn;
+using NanoPose.WeightsTools.OpenVino;
 
 namespace NanoPose.WeightsTools.Conversion;
 
 /// <summary>
-/// <c>convert</c>: builds the named architecture from a checkpoint or an ncnn model — so the network itself asks for
+/// <c>convert</c>: builds the named architecture from a checkpoint, an ncnn model or an OpenVINO IR — so the network itself asks for
 /// every tensor it needs, BatchNorm folded in — refuses the source if any tensor is missing, mis-shaped or unused,
 /// and writes the requested convolutions with the architecture description as a .npw file.
 /// </summary>
@@ -54,6 +55,17 @@ public static class ModelConversion
     {
         var build = Builder(architecture);
         var source = NcnnWeightSource.Load(paramPath, architecture);
+        var recording = new RecordingWeightSource(source);
+        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs);
+    }
+
+    /// <summary>The .npw file of the OpenVINO IR <paramref name="xmlPath"/> (its .bin beside it) as
+    /// <paramref name="architecture"/>, for the input size the IR declares. The IR is read with the PicoDet layout
+    /// (<see cref="PicoDetIrLayout"/>), the only IR network there is today.</summary>
+    public static byte[] ConvertOpenVino(string xmlPath, string architecture, WeightDType storeAs = WeightDType.Float32)
+    {
+        var build = Builder(architecture);
+        var source = OpenVinoWeightSource.Load(xmlPath);
         var recording = new RecordingWeightSource(source);
         return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs);
     }
