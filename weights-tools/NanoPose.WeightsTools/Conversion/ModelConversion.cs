@@ -2,6 +2,7 @@ using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
+using NanoPose.Models.PicoDet;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Ncnn;
@@ -33,6 +34,7 @@ public static class ModelConversion
         [EfficientHrnetConfig.VariantName(-2)] = EfficientHrnetVariant(-2),
         [EfficientHrnetConfig.VariantName(-3)] = EfficientHrnetVariant(-3),
         [EfficientHrnetConfig.VariantName(-4)] = EfficientHrnetVariant(-4),
+        [PicoDetConfig.DefaultVariant] = PicoDet,
     };
 
     /// <summary>The architecture a checkpoint's tensor shapes identify (for <c>convert</c> without <c>--arch</c>), or null.
@@ -97,6 +99,15 @@ public static class ModelConversion
         LiteHrnetNetwork.Build(config, weights, Isa.Best);
         return config.ToArchitecture();
     };
+
+    /// <summary>PicoDet-S LCNet, at the input size the IR declares.</summary>
+    private static ModelArchitecture PicoDet(IWeightSource weights, Func<string, int[]?> shapeOf, (int Height, int Width)? inputSize)
+    {
+        var config = new PicoDetConfig();
+        if (inputSize is { } size) config = config with { InputHeight = size.Height, InputWidth = size.Width };
+        PicoDetNetwork.Build(config, weights, VectorWidth.Scalar);   // asks for every tensor
+        return config.ToArchitecture();
+    }
 
     private static ArchitectureBuilder EfficientHrnetVariant(int scale) => (weights, shapeOf, inputSize) =>   // runs at any inputSize (multiples of 32)
     {

@@ -19,9 +19,9 @@ namespace NanoPose.WeightsTools.OpenVino;
 public sealed class OpenVinoWeightSource : IWeightSource
 {
     /// <summary>α of the IR's HardSigmoid: 1/6 rounded to fp16 (not 1/6; MODELS.md G.12 point 1 shows it matters).</summary>
-    public const float HardSigmoidSlope = 0.1666259765625f;
+    public const float HardSigmoidSlope = NanoPose.Kernels.Common.Activations.HardSigmoidSlope;
     /// <summary>β of the IR's HardSigmoid.</summary>
-    public const float HardSigmoidOffset = 0.5f;
+    public const float HardSigmoidOffset = NanoPose.Kernels.Common.Activations.HardSigmoidOffset;
     /// <summary>The name prefix of the Multiply-by-1.0 layers left by hard-swish fusion (MODELS.md G.2).</summary>
     public const string NoOpMultiplyPrefix = "Div_";
 

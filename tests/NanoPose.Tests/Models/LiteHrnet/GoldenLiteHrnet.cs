@@ -42,25 +42,4 @@ internal static class GoldenLiteHrnet
 
     /// <summary>A golden array by the file name its manifest gives.</summary>
     public static NpyArray Read(string fileName) => Npy.Read(SharedData.File($"golden/litehrnet/{fileName}"));
-
-    /// <summary>
-    /// How far a float32 run may be from a float64 reference array: 1e-4 relative to the array's largest magnitude,
-    /// and never tighter than 1e-4 absolute. PyTorch's own float32 run is 3–5e-6 from the version-2 heatmaps.
-    /// </summary>
-    public static double Tolerance(ReadOnlySpan<float> expected) => 1e-4 * Math.Max(1, MaxAbs(expected));
-
-    public static double MaxAbs(ReadOnlySpan<float> values)
-    {
-        double max = 0;
-        foreach (float v in values) max = Math.Max(max, Math.Abs((double)v));
-        return max;
-    }
-
-    public static double MaxAbsDifference(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double max = 0;
-        for (int i = 0; i < expected.Length; i++) max = Math.Max(max, Math.Abs((double)expected[i] - actual[i]));
-        return max;
-    }
 }

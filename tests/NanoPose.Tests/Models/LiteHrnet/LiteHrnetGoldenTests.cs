@@ -13,7 +13,7 @@ namespace NanoPose.Tests.Models.LiteHrnet;
 /// Every array of every case of the four golden Lite-HRNet manifests (../shared/golden/litehrnet/*.json, golden version
 /// 2: the official code run in float64) against NanoPose's run of the converted checkpoint on the case's input: the
 /// heatmaps, the heatmaps of the horizontally flipped input, and the stem and every stage's branch outputs (taps, from
-/// the plain input). Each array must match within <see cref="GoldenLiteHrnet.Tolerance"/>, which scales with the
+/// the plain input). Each array must match within <see cref="GoldenMath.Tolerance"/>, which scales with the
 /// array's magnitude (deep taps reach hundreds); the largest difference of each is printed.
 /// </summary>
 public class LiteHrnetGoldenTests(ITestOutputHelper output)
@@ -48,8 +48,8 @@ public class LiteHrnetGoldenTests(ITestOutputHelper output)
 
                 var expected = GoldenLiteHrnet.Read(file);
                 Assert.Equal(expected.Shape, actual.Shape);
-                double difference = GoldenLiteHrnet.MaxAbsDifference(expected.Data, actual.Data);
-                double magnitude = GoldenLiteHrnet.MaxAbs(expected.Data), tolerance = GoldenLiteHrnet.Tolerance(expected.Data);
+                double difference = GoldenMath.MaxAbsDifference(expected.Data, actual.Data);
+                double magnitude = GoldenMath.MaxAbs(expected.Data), tolerance = GoldenMath.Tolerance(expected.Data);
                 output.WriteLine($"{variant,-26} {height}×{width} {name,-26} max|x| {magnitude,9:F3}   max abs diff {difference:E2}   "
                     + $"tolerance {tolerance:E2}   ({difference / tolerance:P1} of it)");
                 Assert.True(difference <= tolerance, $"{variant} {height}×{width} {name}: max abs diff {difference:E2} > tolerance {tolerance:E2}");
@@ -78,8 +78,8 @@ public class LiteHrnetGoldenTests(ITestOutputHelper output)
 
         var expected = GoldenLiteHrnet.Read($"{GoldenLiteHrnet.Models[variant]}_256x192_heatmaps.npy").Data;
         var input = GoldenLiteHrnet.Read($"{GoldenLiteHrnet.Models[variant]}_256x192_input.npy").Data;
-        double difference = GoldenLiteHrnet.MaxAbsDifference(expected, network.Run(input).ToNchw());
-        double tolerance = GoldenLiteHrnet.Tolerance(expected);
+        double difference = GoldenMath.MaxAbsDifference(expected, network.Run(input).ToNchw());
+        double tolerance = GoldenMath.Tolerance(expected);
         output.WriteLine($"{variant}, {tensor.Name} ×1.01: heatmaps max abs diff {difference:E2}, tolerance {tolerance:E2}");
         Assert.True(difference > tolerance, $"{variant}: the edited network is within tolerance ({difference:E2} ≤ {tolerance:E2})");
     }

@@ -1,10 +1,11 @@
 using NanoPose.Kernels.Simd;
+using NanoPose.TestSupport;
 
 namespace NanoPose.Tests.Models.LiteHrnet;
 
 /// <summary>
 /// Input sizes other than the golden 256×192: the vector build agrees with a scalar (reference kernel) build, within
-/// the golden tests' tolerance (<see cref="GoldenLiteHrnet.Tolerance"/>).
+/// the golden tests' tolerance (<see cref="GoldenMath.Tolerance"/>).
 /// </summary>
 public class LiteHrnetInputSizeTests(ITestOutputHelper output)
 {
@@ -22,7 +23,7 @@ public class LiteHrnetInputSizeTests(ITestOutputHelper output)
 
         Assert.Equal((height / 4, width / 4, 17), (scalar.Height, scalar.Width, scalar.ChannelCount));
         var reference = scalar.ToNchw();
-        double difference = GoldenLiteHrnet.MaxAbsDifference(reference, vector), tolerance = GoldenLiteHrnet.Tolerance(reference);
+        double difference = GoldenMath.MaxAbsDifference(reference, vector), tolerance = GoldenMath.Tolerance(reference);
         output.WriteLine($"{variant} {height}×{width} {Isa.Best} vs scalar: max abs diff {difference:E2}, tolerance {tolerance:E2}");
         Assert.True(difference <= tolerance, $"max abs diff {difference:E2} > tolerance {tolerance:E2}");
     }
