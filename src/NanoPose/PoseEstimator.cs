@@ -37,7 +37,7 @@ public sealed class PoseEstimator : IDisposable
     private readonly WorkerPool? _pool;
     private int _instances = 1, _callsRunning, _disposed, _released;
 
-    private PoseEstimator(NpwFile file, PoseEstimatorOptions options)
+    private PoseEstimator(NpwFile file, PoseEstimatorOptions options, PersonDetector? detector)
     {
         if (!Enum.IsDefined(options.Decoding)) throw new ArgumentOutOfRangeException(nameof(options), options.Decoding, "unknown heatmap decoding");
         WorkerPool.ValidateThreads(options.Threads, nameof(options));
@@ -55,8 +55,8 @@ public sealed class PoseEstimator : IDisposable
             if (IsTopDown)
             {
                 var network = PoseNetworks.Load(file, width, pool: _pool);
-                _first = new EstimationInstance(new TopDownEstimation(network, options, _pool), isExtra: false);
-                _createInstance = () => new EstimationInstance(new TopDownEstimation(network.Replicate(), options, pool: null), isExtra: true);
+                _first = new EstimationInstance(new TopDownEstimation(network, options, _pool, detector), isExtra: false);
+                _createInstance = () => new EstimationInstance(new TopDownEstimation(network.Replicate(), options, pool: null, detector), isExtra: true);
             }
             else
             {
@@ -73,14 +73,17 @@ public sealed class PoseEstimator : IDisposable
     }
 
     /// <summary>Loads a .npw file. Throws <see cref="WeightFileException"/> (naming the file) for a bad file.</summary>
-    public static PoseEstimator Load(string path, PoseEstimatorOptions? options = null) =>
-        new(NpwFile.Load(path), options ?? new PoseEstimatorOptions());
+    /// <param name="detector">For top-down models: finds the people in images estimated without boxes (bottom-up
+    /// models ignore it). The estimator uses it but does not own it: dispose it after the estimator.</param>
+    public static PoseEstimator Load(string path, PoseEstimatorOptions? options = null, PersonDetector? detector = null) =>
+        new(NpwFile.Load(path), options ?? new PoseEstimatorOptions(), detector);
 
     /// <summary>An estimator for a .npw file already read (several estimators can share one <see cref="NpwFile"/>).</summary>
-    public static PoseEstimator Load(NpwFile file, PoseEstimatorOptions? options = null)
+    /// <param name="detector">As for <see cref="Load(string, PoseEstimatorOptions?, PersonDetector?)"/>.</param>
+    public static PoseEstimator Load(NpwFile file, PoseEstimatorOptions? options = null, PersonDetector? detector = null)
     {
         ArgumentNullException.ThrowIfNull(file);
-        return new(file, options ?? new PoseEstimatorOptions());
+        return new(file, options ?? new PoseEstimatorOptions(), detector);
     }
 
     /// <summary>Loads a .npw file from a stream (read to its end).</summary>
@@ -90,13 +93,13 @@ public sealed class PoseEstimator : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = new MemoryStream();
         stream.CopyTo(bytes);
-        return new(NpwFile.Parse(bytes.ToArray(), source), options ?? new PoseEstimatorOptions());
+        return new(NpwFile.Parse(bytes.ToArray(), source), options ?? new PoseEstimatorOptions(), null);
     }
 
     /// <summary>Loads a .npw file held in memory.</summary>
     /// <param name="source">Names the data in error messages.</param>
     public static PoseEstimator Load(ReadOnlySpan<byte> npw, PoseEstimatorOptions? options = null, string source = "memory") =>
-        new(NpwFile.Parse(npw.ToArray(), source), options ?? new PoseEstimatorOptions());
+        new(NpwFile.Parse(npw.ToArray(), source), options ?? new PoseEstimatorOptions(), null);
 
     public PoseEstimatorOptions Options { get; }
 
@@ -111,7 +114,8 @@ public sealed class PoseEstimator : IDisposable
     /// <paramref name="stride"/> bytes apart (at least 3·width), in <paramref name="format"/>.
     /// <para>
     /// Top-down models estimate one person per box in <paramref name="boxes"/> (COCO x, y, width, height in pixels,
-    /// and the detector's score), or one person in the whole image when <paramref name="boxes"/> is null; people
+    /// and the detector's score); when <paramref name="boxes"/> is null, one person per box the estimator's
+    /// <see cref="PersonDetector"/> finds, or without a detector one person in the whole image; people
     /// whose keypoints nearly coincide are merged by OKS-NMS (threshold 0.9), as mmpose does. Every box is checked
     /// before any work: a box with a NaN or infinite value, a zero or negative width or height, or no overlap with
     /// the image throws <see cref="ArgumentException"/> naming the box (<c>boxes[i]</c>). A box that only partly

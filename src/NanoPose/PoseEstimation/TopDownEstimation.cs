@@ -5,13 +5,14 @@ using NanoPose.Threading;
 namespace NanoPose.PoseEstimation;
 
 /// <summary>
-/// Top-down models: <see cref="TopDownPipeline"/> on the given boxes. Without boxes the person is looked for in two
-/// passes: first the whole image as one box, then the box around that pass's confident joints (see
+/// Top-down models: <see cref="TopDownPipeline"/> on the given boxes, or on the people a <see cref="PersonDetector"/>
+/// finds (none found: no people). Without boxes or a detector the person is looked for in two passes: first the whole image as one box, then the box around that pass's confident joints (see
 /// <see cref="BoxAroundJoints"/>). A whole photo squeezed into a 256×192 crop leaves a person only a few dozen pixels
 /// tall; the second crop fills the input with them (on coco-mini's 000000000785.jpg it halves the distance from
 /// ground truth of the shoulders and hips).
 /// </summary>
-internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options, WorkerPool? pool) : IPeopleEstimation
+internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptions options, WorkerPool? pool, PersonDetector? detector)
+    : IPeopleEstimation
 {
     /// <summary>Joints at least this confident place the second pass's box; fewer than <see cref="MinJoints"/> of them
     /// and the first pass stands.</summary>
@@ -28,6 +29,11 @@ internal sealed class TopDownEstimation(IPoseNetwork network, PoseEstimatorOptio
     {
         IReadOnlyList<TopDownPerson> people;
         if (boxes is not null) people = _pipeline.Estimate(image, [.. boxes], cancellationToken);
+        else if (detector is not null)
+        {
+            var found = detector.Detect(image, bgr: false, cancellationToken);
+            people = found.Count == 0 ? [] : _pipeline.Estimate(image, [.. found], cancellationToken);
+        }
         else
         {
             people = _pipeline.Estimate(image, [new PersonBox(0, 0, image.Width, image.Height)], cancellationToken);
