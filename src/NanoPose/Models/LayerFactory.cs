@@ -104,6 +104,7 @@ internal sealed class LayerFactory
         _ => "",
     };
 
-    private static long ParametersOf(ConvRequest r) =>
+    /// <summary>Learnable parameters of one request, as PyTorch counts them.</summary>
+    public static long ParametersOf(ConvRequest r) =>
         r.WeightLength + (r.HasBias ? r.OutChannels : 0) + (r.BatchNorm is null ? 0 : 2 * r.OutChannels);
 }

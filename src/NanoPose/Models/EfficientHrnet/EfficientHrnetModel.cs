@@ -46,6 +46,7 @@ public sealed class EfficientHrnetModel
         }
         _head = new HeatmapNetwork(layers, config);
         Requests = [.. layers.Requests];
+        ParameterCount = layers.Parameters;
     }
 
     /// <summary>Loads a converted model: configuration and weights from a .npw file.</summary>
@@ -113,10 +114,10 @@ public sealed class EfficientHrnetModel
     }
 
     /// <summary>Learnable parameters as PyTorch counts them: conv weights and biases, BatchNorm weight and bias.</summary>
-    public long ParameterCount => Requests.Sum(ParameterCountOf);
+    public long ParameterCount { get; }
 
     /// <summary>Parameters of the EfficientNet feature extractor (<c>features.*</c>).</summary>
-    public long BackboneParameterCount => Requests.Where(r => r.Name.StartsWith("features.", StringComparison.Ordinal)).Sum(ParameterCountOf);
+    public long BackboneParameterCount => Requests.Where(r => r.Name.StartsWith("features.", StringComparison.Ordinal)).Sum(LayerFactory.ParametersOf);
 
     /// <summary>Multiply-accumulates of one run on a <paramref name="height"/>×<paramref name="width"/> image (every conv,
     /// the squeeze-excite ones and the transposed one included; pooling, adds and resizes are not MACs).</summary>
@@ -145,7 +146,7 @@ public sealed class EfficientHrnetModel
     /// </summary>
     public (long Parameters, long MultiplyAdds) SummaryStyleComplexity(int height, int width)
     {
-        long mbconvParameters = BackboneParameterCount - Requests.Where(r => r.Name.StartsWith("features.0.", StringComparison.Ordinal)).Sum(ParameterCountOf);
+        long mbconvParameters = BackboneParameterCount - Requests.Where(r => r.Name.StartsWith("features.0.", StringComparison.Ordinal)).Sum(LayerFactory.ParametersOf);
         long deconv = _head.DeconvMultiplyAccumulates(new Nhwc(height / 4, width / 4, Config.BranchChannels[0]));
         return (ParameterCount + mbconvParameters, MultiplyAccumulates(height, width) + 3 * deconv);
     }
@@ -154,9 +155,6 @@ public sealed class EfficientHrnetModel
     /// previous stage's branches and adds a branch from the next tap.</summary>
     private static T TransitionInput<T>(int s, int k, T[] taps, T[] previous) =>
         s == 0 ? taps[k] : k < previous.Length ? previous[k] : taps[s + 1];
-
-    private static long ParameterCountOf(ConvRequest r) =>
-        r.WeightLength + (r.HasBias ? r.OutChannels : 0) + (r.BatchNorm is null ? 0 : 2 * r.OutChannels);
 
     private static void RequireInput(Nhwc image)
     {

@@ -22,7 +22,7 @@ internal sealed class ConditionalChannelWeighting
     private readonly ConvLayer _crossReduce, _crossExpand;
     private readonly FeatureMap _pooled, _crossMid, _crossWeights;
 
-    public ConditionalChannelWeighting(LayerFactory f, string prefix, IReadOnlyList<FeatureMap> inputs, int reduceRatio)
+    public ConditionalChannelWeighting(LayerFactory f, ReadmeFlops readmeFlops, string prefix, IReadOnlyList<FeatureMap> inputs, int reduceRatio)
     {
         _f = f;
         int n = inputs.Count;
@@ -45,7 +45,7 @@ internal sealed class ConditionalChannelWeighting
             var reduce = f.BiasedConv(sw + ".conv1.conv", new Nhwc(1, 1, h), h / 4, Activation.ReLU);
             var expand = f.BiasedConv(sw + ".conv2.conv", new Nhwc(1, 1, h / 4), h, Activation.Sigmoid);
             // torchstat counts nn.AdaptiveAvgPool2d(1) as C·(H+1)·(W+1).
-            f.CountReadmeFlops((long)h * (halfShapes[k].Height + 1) * (halfShapes[k].Width + 1));
+            readmeFlops.Count((long)h * (halfShapes[k].Height + 1) * (halfShapes[k].Width + 1));
             return (reduce, expand);
         }).ToArray();
 

@@ -54,7 +54,7 @@ internal sealed class FuseLayers
     private readonly IReadOnlyList<FeatureMap> _inputs;
     private readonly Output[] _outputs;
 
-    public FuseLayers(LayerFactory f, string prefix, IReadOnlyList<FeatureMap> inputs)
+    public FuseLayers(LayerFactory f, ReadmeFlops readmeFlops, string prefix, IReadOnlyList<FeatureMap> inputs)
     {
         (_f, _inputs) = (f, inputs);
         int n = inputs.Count;
@@ -70,7 +70,7 @@ internal sealed class FuseLayers
                 {
                     var conv = f.SequentialConv(name, 0, inputs[j].Shape, inputs[i].ChannelCount);
                     up[j] = new Upsample(conv, f.Map(conv.OutputShape(inputs[j].Shape)), 1 << (j - i));
-                    f.CountReadmeFlops((long)inputs[i].Height * inputs[i].Width); // torchstat: nn.Upsample counts H·W
+                    readmeFlops.Count((long)inputs[i].Height * inputs[i].Width); // torchstat: nn.Upsample counts H·W
                 }
                 else if (j < i) down[j] = MakeDownsample(f, name, inputs[j].Shape, steps: i - j, inputs[i].ChannelCount);
             }
@@ -80,7 +80,7 @@ internal sealed class FuseLayers
             _outputs[i] = new Output(down[0], up, down, evenTerms ? result : scratch, evenTerms ? scratch : result, result);
         }
         // One ReLU module serves every output; torchstat keeps only its last call.
-        f.CountReadmeFlops((long)inputs[^1].Height * inputs[^1].Width * inputs[^1].ChannelCount);
+        readmeFlops.Count((long)inputs[^1].Height * inputs[^1].Width * inputs[^1].ChannelCount);
         Outputs = [.. _outputs.Select(o => o.Result)];
     }
 

@@ -13,14 +13,14 @@ internal sealed class LiteHrnetModule
     private readonly ShuffleUnit[] _units = [];
     private readonly FuseLayers _fuse;
 
-    public LiteHrnetModule(LayerFactory f, LiteHrnetModuleType type, LiteHrnetStage stage, string prefix, IReadOnlyList<FeatureMap> inputs)
+    public LiteHrnetModule(LayerFactory f, ReadmeFlops readmeFlops, LiteHrnetModuleType type, LiteHrnetStage stage, string prefix, IReadOnlyList<FeatureMap> inputs)
     {
         IReadOnlyList<FeatureMap> x = inputs;
         if (type == LiteHrnetModuleType.Lite)
         {
             _weightings = new ConditionalChannelWeighting[stage.Blocks];
             for (int b = 0; b < stage.Blocks; b++)
-                x = (_weightings[b] = new ConditionalChannelWeighting(f, $"{prefix}.layers.{b}", x, stage.ReduceRatio)).Outputs;
+                x = (_weightings[b] = new ConditionalChannelWeighting(f, readmeFlops, $"{prefix}.layers.{b}", x, stage.ReduceRatio)).Outputs;
         }
         else
         {
@@ -38,7 +38,7 @@ internal sealed class LiteHrnetModule
             _units = [.. units];
             x = outputs;
         }
-        _fuse = new FuseLayers(f, prefix, x);
+        _fuse = new FuseLayers(f, readmeFlops, prefix, x);
     }
 
     public FeatureMap[] Outputs => _fuse.Outputs;

@@ -28,10 +28,10 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
     private readonly FeatureMap[] _stemOutput, _outputs;
     private readonly long _readmeFlops;
 
-    private readonly IReadOnlyList<ConvLayer> _layers;
+    private readonly IReadOnlyList<object> _layers;
     private readonly VectorWidth _width;
 
-    private LiteHrnetNetwork(LiteHrnetConfig config, IWeightSource? weights, IReadOnlyList<ConvLayer>? sharedLayers, VectorWidth width,
+    private LiteHrnetNetwork(LiteHrnetConfig config, IWeightSource? weights, IReadOnlyList<object>? sharedLayers, VectorWidth width,
         int inputHeight, int inputWidth, WorkerPool? pool)
     {
         config.Validate();
@@ -41,7 +41,8 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
             throw new ArgumentException($"Lite-HRNet {config.Variant}: input {inputHeight}×{inputWidth} has a side over {LiteHrnetConfig.MaxInputSide}");
         (Config, InputHeight, InputWidth, _width) = (config, inputHeight, inputWidth, width);
         var arena = new ActivationArena();
-        var f = new LayerFactory(weights, new Executor(width, arena, pool), sharedLayers);
+        var f = new LayerFactory(weights, width, new Executor(width, arena, pool), sharedLayers);
+        var readmeFlops = new ReadmeFlops();
         _ops = f.Ops;
 
         _image = f.Map(new Nhwc(inputHeight, inputWidth, ImageChannels));
@@ -57,7 +58,7 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
             var modules = new LiteHrnetModule[stage.Modules];
             for (int m = 0; m < stage.Modules; m++)
             {
-                modules[m] = new LiteHrnetModule(f, config.ModuleType, stage, $"backbone.stage{s}.{m}", branches);
+                modules[m] = new LiteHrnetModule(f, readmeFlops, config.ModuleType, stage, $"backbone.stage{s}.{m}", branches);
                 branches = modules[m].Outputs;
             }
             _stages[s] = (transition, modules);
@@ -74,7 +75,7 @@ public sealed class LiteHrnetNetwork : IPoseNetwork
         arena.KeepAlive(_heatmaps);
         arena.Plan();
         (ParameterCount, MultiplyAccumulates, _readmeFlops, BufferFloats, UnplannedBufferFloats, PeakLiveFloats) =
-            (f.Parameters, f.MultiplyAccumulates, f.ReadmeFlops, arena.BufferFloats, arena.UnplannedFloats, arena.PeakLiveFloats);
+            (f.Parameters, f.MultiplyAccumulates, readmeFlops.Total(f), arena.BufferFloats, arena.UnplannedFloats, arena.PeakLiveFloats);
     }
 
     /// <summary>Builds the network for the input size of <paramref name="config"/>, or the given one (sides multiples of
