@@ -23,7 +23,9 @@ internal static class PoseCommand
         var keypoints = new double[3 * person.Keypoints.Count];
         for (int j = 0; j < person.Keypoints.Count; j++)
             (keypoints[3 * j], keypoints[3 * j + 1], keypoints[3 * j + 2]) = (person.Keypoints[j].X, person.Keypoints[j].Y, person.Keypoints[j].Score);
-        return new Evaluation.CocoKeypointDetection(imageId, 1, keypoints, person.Score);
+        // The box the person was estimated in, with the detector's score, when there is one (top-down models).
+        Evaluation.CocoBox? box = person.Box is { } b ? new Evaluation.CocoBox(b.X, b.Y, b.Width, b.Height) : null;
+        return new Evaluation.CocoKeypointDetection(imageId, 1, keypoints, person.Score, box, BoxScore: person.Box?.Score);
     }
 
     /// <summary>Runs the estimator on a decoded image; a bad box is reported with where it came from. A canceled

@@ -28,9 +28,10 @@ internal static class PoseDrawing
     }
 
     /// <summary>Draws on the decoded pixels (they are not needed afterwards) and writes the picture.</summary>
-    public static void Save(DecodedImage image, IReadOnlyList<EstimatedPerson> people, float minScore, string path)
+    /// <param name="drawBoxes">Each person's box with its score under the skeleton (<c>--no-boxes</c> turns it off).</param>
+    public static void Save(DecodedImage image, IReadOnlyList<EstimatedPerson> people, float minScore, string path, bool drawBoxes = true)
     {
-        SkeletonPainter.Draw(image.Pixels, image.Width, image.Height, image.Stride, people, new SkeletonStyle { MinScore = minScore });
+        SkeletonPainter.Draw(image.Pixels, image.Width, image.Height, image.Stride, people, new SkeletonStyle { MinScore = minScore, DrawBoxes = drawBoxes });
         ImageFileEncoder.Save(path, image.Pixels, image.Width, image.Height, image.Stride);
     }
 }

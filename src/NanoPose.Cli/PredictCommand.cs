@@ -13,9 +13,9 @@ namespace NanoPose.Cli;
 /// <c>predict</c>: the people in every image named (files, folders, globs: see <see cref="ImageInputs"/>), in COCO
 /// results format with the file name added. Standard output gets one person per line as each image finishes, in the
 /// order the images were named; <c>--json</c> writes a COCO results array instead and <c>--jsonl</c> the lines to a
-/// file. Top-down models use the boxes of <c>--boxes</c> for the image (none: no people), or the whole image as one
-/// box without it. An image that cannot be read or estimated is reported on the error stream and the batch goes on;
-/// the exit code is then 2. <c>--threads N</c> runs N images at once, each on its own estimator, or splits one
+/// file. Top-down models use the boxes of <c>--boxes</c> for the image (none: no people). An image that cannot be read or estimated is reported on the error stream and the batch goes on;
+/// the exit code is then 2. Top-down models find the people with the built-in person detector (or <c>--detector</c>;
+/// <c>--detector none</c>: the whole image as one box) unless <c>--boxes</c> gives them. <c>--threads N</c> runs N images at once, each on its own estimator, or splits one
 /// image's work over N threads when there are fewer images than threads.
 /// The image id is the number a COCO file name holds (000000000785.jpg → 785), else the image's position (1, 2, ...).
 /// </summary>
@@ -30,7 +30,8 @@ internal static class PredictCommand
     public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
         var options = Options.Parse(args,
-            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--draw-format", "--min-score", "--threads"], ["--flip"], positionals: true);
+            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--draw-format", "--min-score", "--threads", .. BuiltInDetector.OptionNames],
+            ["--flip", "--no-boxes"], positionals: true);
         if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image, folder or glob");
         if (options.Optional("--json") is not null && options.Optional("--jsonl") is not null)
             throw new UsageException("--json and --jsonl are two formats for one output: give one of them");
@@ -55,15 +56,20 @@ internal static class PredictCommand
             throw new UsageException($"--draw-format must be {string.Join(" or ", PoseDrawing.Formats)}, not '{drawFormat}'");
         var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder, drawFormat);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
+        // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe).
+        int threadsPerImage = Math.Max(1, threads / Math.Max(1, Math.Min(threads, files.Length)));
+        using var detector = boxes is null && model.Architecture.Family == Models.LiteHrnet.LiteHrnetConfig.Family
+            ? BuiltInDetector.FromOptions(options, threadsPerImage) : null;
+        bool drawBoxes = !options.Flag("--no-boxes");
 
-        var batch = new Batch(files, model, estimatorOptions, threads, cancel, (index, estimator, decoder) =>
+        var batch = new Batch(files, model, detector, estimatorOptions, threads, cancel, (index, estimator, decoder) =>
         {
             string path = files[index];
             long imageId = ImageId(path, index + 1, boxes is not null);
             var image = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
             var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath, cancel);
-            if (drawPaths is not null) PoseDrawing.Save(image, people, minScore, drawPaths[index]);
+            if (drawPaths is not null) PoseDrawing.Save(image, people, minScore, drawPaths[index], drawBoxes);
             return (imageId, people);
         });
 
@@ -119,7 +125,7 @@ internal static class PredictCommand
     /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
     /// new images, and the images being estimated stop before their next network run (they are not reported).
     /// </summary>
-    private sealed class Batch(string[] files, NpwFile model, PoseEstimatorOptions options, int threads, CancellationToken cancel,
+    private sealed class Batch(string[] files, NpwFile model, PersonDetector? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
     {
         public int Workers { get; } = Math.Max(1, Math.Min(threads, files.Length));
@@ -131,7 +137,7 @@ internal static class PredictCommand
             try
             {
                 var perEstimator = options with { Threads = Math.Max(1, threads / Workers) };
-                for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator));
+                for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator, detector));
                 foreach (var result in Run(estimators)) yield return result;
             }
             finally

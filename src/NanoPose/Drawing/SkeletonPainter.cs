@@ -24,6 +24,10 @@ public sealed record SkeletonStyle
 
     /// <summary>The nose and the limbs joining the two sides (eyes, shoulders, hips, nose to eyes).</summary>
     public RgbColor CentreColor { get; init; } = new(51, 153, 255);
+
+    /// <summary>Draw each person's box (thin, under the skeleton) with its detector score, when the person has one.</summary>
+    public bool DrawBoxes { get; init; } = true;
+    public RgbColor BoxColor { get; init; } = new(255, 255, 0);
 }
 
 /// <summary>
@@ -51,6 +55,14 @@ public static class SkeletonPainter
         double halfLine = CheckedSize(style.LineWidth ?? defaultWidth, nameof(style.LineWidth)) / 2;
         double jointRadius = CheckedSize(style.JointRadius ?? 1.5f * defaultWidth, nameof(style.JointRadius));
         var canvas = new Canvas(rgb, width, height, stride);
+
+        if (style.DrawBoxes)
+        {
+            double boxHalfLine = Math.Max(0.5, halfLine / 2);
+            int digitScale = Math.Max(1, (int)Math.Round(defaultWidth / 1.5));
+            foreach (var person in people)
+                if (person.Box is { } box) canvas.DrawBox(box, boxHalfLine, digitScale, style.BoxColor);
+        }
 
         Span<bool> shown = stackalloc bool[CocoKeypoints.Count];
         for (int p = 0; p < people.Count; p++)
@@ -127,6 +139,50 @@ public static class SkeletonPainter
                 }
             }
         }
+
+        /// <summary>The box's outline and, in a label at its top-left corner, its score with two decimals.</summary>
+        public void DrawBox(Pipelines.TopDown.PersonBox box, double halfWidth, int digitScale, RgbColor color)
+        {
+            if (!(double.IsFinite(box.X) && double.IsFinite(box.Y) && double.IsFinite(box.Width) && double.IsFinite(box.Height))) return;
+            float x0 = (float)Math.Clamp(box.X, -1, width), y0 = (float)Math.Clamp(box.Y, -1, height);
+            float x1 = (float)Math.Clamp(box.X + box.Width, -1, width), y1 = (float)Math.Clamp(box.Y + box.Height, -1, height);
+            Keypoint Corner(float x, float y) => new(x, y, 1);
+            FillCapsule(Corner(x0, y0), Corner(x1, y0), halfWidth, color);
+            FillCapsule(Corner(x1, y0), Corner(x1, y1), halfWidth, color);
+            FillCapsule(Corner(x1, y1), Corner(x0, y1), halfWidth, color);
+            FillCapsule(Corner(x0, y1), Corner(x0, y0), halfWidth, color);
+            if (!(box.Score is >= 0 and <= 1)) return;
+            string text = box.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+            int left = (int)Math.Max(0, x0), top = (int)Math.Max(0, y0);
+            int labelWidth = (text.Length * 4 + 1) * digitScale, labelHeight = 7 * digitScale;
+            FillRectangle(left, top, labelWidth, labelHeight, color);
+            for (int i = 0; i < text.Length; i++)
+                DrawGlyph(text[i], left + (1 + 4 * i) * digitScale, top + digitScale, digitScale, new RgbColor(0, 0, 0));
+        }
+
+        private void FillRectangle(int left, int top, int w, int h, RgbColor color)
+        {
+            for (int y = Math.Max(0, top); y < Math.Min(height, top + h); y++)
+                for (int x = Math.Max(0, left); x < Math.Min(width, left + w); x++) Blend(_rgb.Slice(y * stride + 3 * x, 3), color, 1);
+        }
+
+        /// <summary>A 3×5 pixel glyph (digits and the point), each pixel a <paramref name="scale"/>-sided square.</summary>
+        private void DrawGlyph(char c, int left, int top, int scale, RgbColor color)
+        {
+            int glyph = c == '.' ? 10 : c - '0';
+            if (glyph is < 0 or > 10) return;
+            for (int row = 0; row < 5; row++)
+                for (int column = 0; column < 3; column++)
+                    if ((Glyphs[glyph * 5 + row] >> (2 - column) & 1) != 0) FillRectangle(left + column * scale, top + row * scale, scale, scale, color);
+        }
+
+        /// <summary>Rows of 3 bits for 0–9 and '.', top row first.</summary>
+        private static ReadOnlySpan<byte> Glyphs =>
+        [
+            7, 5, 5, 5, 7,  2, 6, 2, 2, 7,  7, 1, 7, 4, 7,  7, 1, 7, 1, 7,  5, 5, 7, 1, 1,
+            7, 4, 7, 1, 7,  7, 4, 7, 5, 7,  7, 1, 1, 1, 1,  7, 5, 7, 5, 7,  7, 5, 7, 1, 7,
+            0, 0, 0, 0, 2,
+        ];
 
         private static void Blend(Span<byte> pixel, RgbColor color, double coverage)
         {

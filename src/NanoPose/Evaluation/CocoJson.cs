@@ -142,7 +142,8 @@ public static class CocoJson
             if (!double.IsFinite(v)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite keypoint value {v}", nameof(detection));
         if (!double.IsFinite(detection.Score)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite score", nameof(detection));
         double[]? bbox = detection.Bbox is { } b ? [b.X, b.Y, b.Width, b.Height] : null;
-        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox, FileName = detection.FileName };
+        double? boxScore = detection.BoxScore is { } s && double.IsFinite(s) ? s : null;
+        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox, FileName = detection.FileName, BoxScore = boxScore };
     }
 
     private static CocoKeypointDetection Detection(DetectionJson? item, string source, string field)
@@ -155,7 +156,8 @@ public static class CocoJson
         double score = Finite(Required(item.Score, source, prefix + "score"), source, prefix + "score");
         // pycocotools treats an empty bbox list as no box.
         var bbox = item.Bbox is { Length: 0 } ? null : Box(item.Bbox, source, prefix + "bbox");
-        return new CocoKeypointDetection(imageId, categoryId, keypoints, score, bbox, item.FileName);
+        double? boxScore = item.BoxScore is { } b ? Finite(b, source, prefix + "box_score") : null;
+        return new CocoKeypointDetection(imageId, categoryId, keypoints, score, bbox, item.FileName, boxScore);
     }
 
     private static T? Deserialize<T>(string source, Func<T?> read)

@@ -46,6 +46,8 @@ internal sealed class DetectionJson
     public double? Score { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double[]? Bbox { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? FileName { get; set; }
+    /// <summary>The person detector's score of the box (not a COCO field; COCO tools ignore it).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? BoxScore { get; set; }
 }
 
 /// <summary>Source-generated (reflection-free, AOT-safe) serialisation of the COCO file shapes.</summary>

@@ -28,4 +28,4 @@ public sealed record CocoGroundTruth(
 /// <param name="FileName">Optional, not part of COCO results (pycocotools ignores it): the image file the person was
 /// found in, for results of images that have no COCO id.</param>
 public sealed record CocoKeypointDetection(long ImageId, int CategoryId, double[] Keypoints, double Score, CocoBox? Bbox = null,
-    string? FileName = null);
+    string? FileName = null, double? BoxScore = null);

@@ -1,0 +1,59 @@
+using NanoPose.Weights;
+
+namespace NanoPose.Cli;
+
+/// <summary>
+/// The person detector <c>nanopose</c> puts in front of top-down models when no <c>--boxes</c> are given: PicoDet-S
+/// LCNet pedestrian (PaddleDetection), trained at 192×192 and at 320×320 (two weight sets), converted with
+/// <c>nanopose-weights convert … --arch picodet-s-lcnet --fp16</c> from the OpenVINO IR files in
+/// <c>../shared/models/picodet/</c> (fp16 there too, so the values are unchanged) and embedded in the binary. A test
+/// checks each is byte for byte a fresh conversion of those files.
+/// </summary>
+internal static class BuiltInDetector
+{
+    /// <summary>The input sizes built in, and the default (bench/README.md: AP and speed on coco-mini).</summary>
+    public static readonly int[] Sizes = [192, 320];
+    public const int DefaultSize = 320;
+
+    public const string Notice = "PicoDet-S weights © PaddlePaddle Authors, Apache License 2.0";
+
+    public static string Name(int size) => $"PicoDet-S LCNet {size}×{size} (built in)";
+
+    /// <summary>The embedded .npw file's bytes for the model trained at <paramref name="size"/>.</summary>
+    public static byte[] Bytes(int size)
+    {
+        string resource = $"NanoPose.Cli.picodet-s-{size}.npw";
+        using var stream = typeof(BuiltInDetector).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"the built-in detector resource {resource} is missing from this build");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    /// <summary>
+    /// The detector of <c>--detector</c> (a .npw file, <c>none</c>, or absent for the built-in one at
+    /// <c>--det-size</c>), with <c>--det-threshold</c> and <c>--max-people</c>; null for <c>none</c>.
+    /// </summary>
+    public static PersonDetector? FromOptions(Options options, int threads)
+    {
+        string? choice = options.Optional("--detector");
+        int size = options.Optional("--det-size") is { } text
+            ? (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int s) && Sizes.Contains(s) ? s
+                : throw new UsageException($"--det-size must be {string.Join(" or ", Sizes)}, not '{text}'"))
+            : DefaultSize;
+        var detectorOptions = new PersonDetectorOptions
+        {
+            ScoreThreshold = options.FloatInRange("--det-threshold", PersonDetectorOptions.DefaultScoreThreshold, 0, 1),
+            MaxPeople = options.IntInRange("--max-people", 100, 1, 1000),
+            Threads = threads,
+        };
+        if (choice == "none") return null;
+        var file = choice is null ? NpwFile.Parse(Bytes(size), Name(size)) : NpwFile.Load(choice);
+        // A file of its own runs at the size it was converted for, unless --det-size says otherwise.
+        if (choice is not null && options.Optional("--det-size") is not null) detectorOptions = detectorOptions with { InputSize = size };
+        return PersonDetector.Load(file, detectorOptions);
+    }
+
+    /// <summary>The options <see cref="FromOptions"/> reads, for commands that take a detector.</summary>
+    public static readonly string[] OptionNames = ["--detector", "--det-size", "--det-threshold", "--max-people"];
+}
