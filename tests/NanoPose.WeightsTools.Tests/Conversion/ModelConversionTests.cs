@@ -74,6 +74,6 @@ public class ModelConversionTests
         var checkpoint = new Checkpoint("empty.pth", CheckpointFormat.Zip, []);
         var error = Assert.Throws<ArgumentException>(() => ModelConversion.Convert(checkpoint, "litehrnet-40"));
         Assert.Contains("unknown architecture 'litehrnet-40' (known: litehrnet-18, litehrnet-30, naive-litehrnet-18, wider-naive-litehrnet-18, "
-            + "efficienthrnet-h0, efficienthrnet-h-1, efficienthrnet-h-2, efficienthrnet-h-3, efficienthrnet-h-4)", error.Message);
+            + "efficienthrnet-h0, efficienthrnet-h-1, efficienthrnet-h-2, efficienthrnet-h-3, efficienthrnet-h-4, picodet-s-lcnet)", error.Message);
     }
 }
