@@ -57,7 +57,7 @@ internal static class PredictCommand
         var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder, drawFormat);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
         // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe).
-        int threadsPerImage = Math.Max(1, threads / Math.Max(1, Math.Min(threads, files.Length)));
+        int threadsPerImage = Batch.ThreadsPerEstimator(threads, files.Length);
         using var detector = boxes is null && model.Architecture.Family == Models.LiteHrnet.LiteHrnetConfig.Family
             ? BuiltInDetector.FromOptions(options, threadsPerImage) : null;
         bool drawBoxes = !options.Flag("--no-boxes");
@@ -128,7 +128,13 @@ internal static class PredictCommand
     private sealed class Batch(string[] files, NpwFile model, PersonDetector? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
     {
-        public int Workers { get; } = Math.Max(1, Math.Min(threads, files.Length));
+        public int Workers { get; } = WorkersFor(threads, files.Length);
+
+        /// <summary>Images in flight at once: the threads, but no more than the images.</summary>
+        private static int WorkersFor(int threads, int images) => Math.Max(1, Math.Min(threads, images));
+
+        /// <summary>The threads each image's work is split over: those left over when there are fewer images than threads.</summary>
+        public static int ThreadsPerEstimator(int threads, int images) => Math.Max(1, threads / WorkersFor(threads, images));
 
         public IEnumerable<ImageResult> ResultsInOrder()
         {
@@ -136,7 +142,7 @@ internal static class PredictCommand
             var estimators = new List<PoseEstimator>();
             try
             {
-                var perEstimator = options with { Threads = Math.Max(1, threads / Workers) };
+                var perEstimator = options with { Threads = ThreadsPerEstimator(threads, files.Length) };
                 for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator, detector));
                 foreach (var result in Run(estimators)) yield return result;
             }

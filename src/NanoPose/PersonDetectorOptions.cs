@@ -1,3 +1,4 @@
+using NanoPose.Models.PicoDet;
 using NanoPose.Threading;
 
 namespace NanoPose;
@@ -29,8 +30,10 @@ public sealed record PersonDetectorOptions
     public int? InputSize
     {
         get;
-        init => field = value is null or (>= 32 and <= 2048) && value % 32 == 0 ? value
-            : throw new ArgumentOutOfRangeException(nameof(InputSize), value, "the detector's input size is a multiple of 32 from 32 to 2048");
+        init => field = value is null || (value >= PicoDetConfig.SizeMultiple && value <= PicoDetConfig.MaxInputSide && value % PicoDetConfig.SizeMultiple == 0)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(InputSize), value,
+                $"the detector's input size is a multiple of {PicoDetConfig.SizeMultiple} from {PicoDetConfig.SizeMultiple} to {PicoDetConfig.MaxInputSide}");
     }
 
     /// <summary>Threads a detection runs on, the calling one included (as <see cref="PoseEstimatorOptions.Threads"/>).</summary>

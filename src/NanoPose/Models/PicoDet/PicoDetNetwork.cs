@@ -22,7 +22,7 @@ public sealed class PicoDetNetwork
     private readonly ConvLayer _stem;
     private readonly FeatureMap _stemOutput;
     private readonly (DepthwiseSeparable Block, FeatureMap Output)[] _backbone;
-    private readonly int[] _featureBlocks;   // indices of the blocks whose outputs are C3, C4, C5
+    private readonly FeatureMap[] _features;   // the outputs of the blocks that feed the neck: C3, C4, C5
     private readonly Neck _neck;
     private readonly HeadLevel[] _head;
     private readonly VectorWidth _width;
@@ -49,9 +49,9 @@ public sealed class PicoDetNetwork
             _backbone[i] = (block, _f.Map(block.OutputShape));
             shape = block.OutputShape;
         }
-        _featureBlocks = [.. PicoDetConfig.FeatureBlocks.Select(name => blocks.ToList().FindIndex(b => b.Name == name))];
+        _features = [.. PicoDetConfig.FeatureBlocks.Select(name => _backbone[blocks.ToList().FindIndex(b => b.Name == name)].Output)];
 
-        _neck = new Neck(_f, config.NeckChannels, [.. _featureBlocks.Select(i => _backbone[i].Output.Shape)]);
+        _neck = new Neck(_f, config.NeckChannels, [.. _features.Select(map => map.Shape)]);
         _head = [.. _neck.Outputs.Select((p, level) => new HeadLevel(_f, level, p.Shape, config.RegressionBins))];
         Outputs = new PicoDetOutputs([.. _head.Select((h, level) => new PicoDetLevel(8 << level, h.ClassLogit, h.AlignmentLogit, h.BoxLogits))],
             config.RegressionBins);
@@ -118,11 +118,10 @@ public sealed class PicoDetNetwork
             block.Run(x, output);
             x = output;
         }
-        var features = _featureBlocks.Select(i => _backbone[i].Output).ToArray();
         if (tap is not null)
-            for (int i = 0; i < features.Length; i++) tap($"c{i + 3}", features[i]);
+            for (int i = 0; i < _features.Length; i++) tap($"c{i + 3}", _features[i]);
 
-        _neck.Run(features);
+        _neck.Run(_features);
         if (tap is not null)
             for (int i = 0; i < _neck.Outputs.Length; i++) tap($"p{i + 3}", _neck.Outputs[i]);
 
