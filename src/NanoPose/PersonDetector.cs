@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NanoPose.Kernels.Simd;
 using NanoPose.Models.PicoDet;
 using NanoPose.Pipelines.Detection;
@@ -14,17 +13,14 @@ namespace NanoPose;
 /// 0.6), then the people scoring at least <see cref="PersonDetectorOptions.ScoreThreshold"/>, best first, as boxes in
 /// image pixels clipped to the image. Usable on its own, or given to <see cref="PoseEstimator"/> to find the people a
 /// top-down model then estimates.
-/// <para><b>Thread safety:</b> <see cref="Detect"/> may be called from several threads at once; as with
-/// <see cref="PoseEstimator"/>, each call rents a network instance of its own (sharing the packed weights), and only
-/// the first instance uses the worker threads of <see cref="PersonDetectorOptions.Threads"/>.</para>
+/// <para><b>Thread safety and disposal</b> as for <see cref="PoseEstimator"/>: <see cref="Detect"/> may be called from
+/// several threads at once, each call on a network instance of its own (sharing the packed weights; only the first uses
+/// the worker threads of <see cref="PersonDetectorOptions.Threads"/>), and disposal during calls waits for them to
+/// return before it releases the networks and threads.</para>
 /// </summary>
 public sealed class PersonDetector : IDisposable
 {
-    private readonly PicoDetNetwork _network;
-    private readonly WorkerPool? _pool;
-    private readonly ConcurrentBag<Runner> _idle = [];
-    private Runner? _first;
-    private int _disposed;
+    private readonly InstanceRental<Runner> _runners;
 
     private PersonDetector(NpwFile file, PersonDetectorOptions options)
     {
@@ -34,17 +30,19 @@ public sealed class PersonDetector : IDisposable
         var config = file.ReadConfiguration(PicoDetConfig.FromArchitecture);
         if (config.RegressionBins != PicoDetDecoder.Bins)
             throw new WeightFileException(file.Source, $"{config.RegressionBins} regression bins; the decoder takes {PicoDetDecoder.Bins}");
-        _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+        var pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+        PicoDetNetwork network;
         try
         {
-            _network = PicoDetNetwork.Build(config, new NpwWeightSource(file), Isa.Best, options.InputSize, options.InputSize, _pool);
+            network = PicoDetNetwork.Build(config, new NpwWeightSource(file), Isa.Best, options.InputSize, options.InputSize, pool);
         }
         catch
         {
-            _pool?.Dispose();
+            pool?.Dispose();
             throw;
         }
-        _first = new Runner(_network);
+        _runners = new InstanceRental<Runner>(new Runner(network), () => new Runner(network.Replicate()), () => pool?.Dispose());
+        InputSize = (network.InputHeight, network.InputWidth);
         Architecture = file.Architecture;
     }
 
@@ -63,7 +61,7 @@ public sealed class PersonDetector : IDisposable
     public ModelArchitecture Architecture { get; }
 
     /// <summary>The network's input size (height, width).</summary>
-    public (int Height, int Width) InputSize => (_network.InputHeight, _network.InputWidth);
+    public (int Height, int Width) InputSize { get; }
 
     /// <summary>
     /// The people in one image of <paramref name="width"/> × <paramref name="height"/> pixels, rows
@@ -80,25 +78,30 @@ public sealed class PersonDetector : IDisposable
 
     internal IReadOnlyList<PersonBox> Detect(RgbImage image, bool bgr, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        cancellationToken.ThrowIfCancellationRequested();
-        var runner = Interlocked.Exchange(ref _first, null) ?? (_idle.TryTake(out var idle) ? idle : new Runner(_network.Replicate()));
+        _runners.Enter();
         try
         {
-            return runner.Detect(image, bgr, Options);
+            ObjectDisposedException.ThrowIf(_runners.IsDisposed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            var runner = _runners.Rent();
+            try
+            {
+                return runner.Detect(image, bgr, Options);
+            }
+            finally
+            {
+                _runners.Return(runner);
+            }
         }
         finally
         {
-            if (runner.Network == _network) Volatile.Write(ref _first, runner);
-            else _idle.Add(runner);
+            _runners.Exit();
         }
     }
 
-    /// <summary>Releases the worker threads; later calls throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0) _pool?.Dispose();
-    }
+    /// <summary>Refuses later calls (<see cref="ObjectDisposedException"/>) and releases the networks and worker threads:
+    /// now if no call is running, else when the last running call returns.</summary>
+    public void Dispose() => _runners.Dispose();
 
     /// <summary>One network instance with the buffers of a detection.</summary>
     private sealed class Runner(PicoDetNetwork network)
@@ -108,8 +111,6 @@ public sealed class PersonDetector : IDisposable
         private readonly float[] _boxes = new float[network.Outputs.AnchorCount * 4];
         private readonly float[] _scores = new float[network.Outputs.AnchorCount];
         private readonly List<DetectedBox> _kept = [];
-
-        public PicoDetNetwork Network => network;
 
         public IReadOnlyList<PersonBox> Detect(RgbImage image, bool bgr, PersonDetectorOptions options)
         {

@@ -30,12 +30,8 @@ namespace NanoPose;
 /// </summary>
 public sealed class PoseEstimator : IDisposable
 {
-    private Func<EstimationInstance>? _createInstance;   // null once released
-    // The instance built with the estimator (the one with the worker pool), rented first; null while it is rented.
-    private EstimationInstance? _first;
-    private readonly Stack<EstimationInstance> _idle = new();   // the other instances not rented; locked while used
+    private readonly InstanceRental<EstimationInstance> _instances;
     private readonly WorkerPool? _pool;
-    private int _instances = 1, _callsRunning, _disposed, _released;
 
     private PoseEstimator(NpwFile file, PoseEstimatorOptions options, PersonDetector? detector)
     {
@@ -49,20 +45,22 @@ public sealed class PoseEstimator : IDisposable
             throw new WeightFileException(file.Source,
                 $"architecture family '{family}' has no pose pipeline (known: {LiteHrnetConfig.Family}, {EfficientHrnetConfig.Family})");
         _pool = options.Threads > 1 ? new WorkerPool(options.Threads) : null;
+        EstimationInstance first;
+        Func<EstimationInstance> create;
         try
         {
             IsTopDown = family == LiteHrnetConfig.Family;
             if (IsTopDown)
             {
                 var network = PoseNetworks.Load(file, width, pool: _pool);
-                _first = new EstimationInstance(new TopDownEstimation(network, options, _pool, detector), isExtra: false);
-                _createInstance = () => new EstimationInstance(new TopDownEstimation(network.Replicate(), options, pool: null, detector), isExtra: true);
+                first = new EstimationInstance(new TopDownEstimation(network, options, _pool, detector));
+                create = () => new EstimationInstance(new TopDownEstimation(network.Replicate(), options, pool: null, detector));
             }
             else
             {
                 var model = EfficientHrnetModel.Load(file, width);
-                _first = new EstimationInstance(new BottomUpEstimation(model, options, width, _pool), isExtra: false);
-                _createInstance = () => new EstimationInstance(new BottomUpEstimation(model, options, width, pool: null), isExtra: true);
+                first = new EstimationInstance(new BottomUpEstimation(model, options, width, _pool));
+                create = () => new EstimationInstance(new BottomUpEstimation(model, options, width, pool: null));
             }
         }
         catch
@@ -70,6 +68,7 @@ public sealed class PoseEstimator : IDisposable
             _pool?.Dispose();
             throw;
         }
+        _instances = new InstanceRental<EstimationInstance>(first, create, () => _pool?.Dispose());
     }
 
     /// <summary>Loads a .npw file. Throws <see cref="WeightFileException"/> (naming the file) for a bad file.</summary>
@@ -133,29 +132,27 @@ public sealed class PoseEstimator : IDisposable
     public IReadOnlyList<EstimatedPerson> Estimate(ReadOnlySpan<byte> pixels, int width, int height, int stride, PixelFormat format,
         IReadOnlyList<PersonBox>? boxes = null, CancellationToken cancellationToken = default)
     {
-        // Counted in before looking at the flag: Dispose sets the flag before counting, so either it sees this call
-        // running and leaves the release to it, or this call sees the flag.
-        Interlocked.Increment(ref _callsRunning);
+        _instances.Enter();
         try
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            ObjectDisposedException.ThrowIf(_instances.IsDisposed, this);
             var image = new RgbImage(pixels, width, height, stride);   // checks the sizes against the bytes
             if (format is not (PixelFormat.Rgb24 or PixelFormat.Bgr24))
                 throw new ArgumentOutOfRangeException(nameof(format), format, "expected Rgb24 or Bgr24");
             cancellationToken.ThrowIfCancellationRequested();
-            var instance = Rent();
+            var instance = _instances.Rent();
             try
             {
                 return instance.Estimate(image, format, boxes, cancellationToken);
             }
             finally
             {
-                GiveBack(instance);
+                _instances.Return(instance);
             }
         }
         finally
         {
-            if (Interlocked.Decrement(ref _callsRunning) == 0 && Volatile.Read(ref _disposed) != 0) Release();
+            _instances.Exit();
         }
     }
 
@@ -163,54 +160,22 @@ public sealed class PoseEstimator : IDisposable
     /// Refuses later calls (<see cref="ObjectDisposedException"/>) and releases the networks, their buffers and the
     /// worker threads: now if no call is running, else when the last running call returns.
     /// </summary>
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (Volatile.Read(ref _callsRunning) == 0) Release();
-    }
-
-    /// <summary>The instance built with the estimator if it is free, else an idle one, else a new one.</summary>
-    private EstimationInstance Rent()
-    {
-        if (Interlocked.Exchange(ref _first, null) is { } first) return first;
-        lock (_idle)
-            if (_idle.TryPop(out var idle)) return idle;
-        Interlocked.Increment(ref _instances);
-        return _createInstance!();   // not yet released: this call is counted as running
-    }
-
-    private void GiveBack(EstimationInstance instance)
-    {
-        if (!instance.IsExtra) Volatile.Write(ref _first, instance);
-        else lock (_idle) _idle.Push(instance);
-    }
-
-    /// <summary>Once, after disposal, when no call is running (both Dispose and the last call may get here).</summary>
-    private void Release()
-    {
-        if (Interlocked.Exchange(ref _released, 1) != 0) return;
-        (_first, _createInstance) = (null, null);
-        lock (_idle) _idle.Clear();
-        _pool?.Dispose();
-    }
+    public void Dispose() => _instances.Dispose();
 
     /// <summary>Estimation instances built so far (for tests: at most the most calls that ran at once).</summary>
-    internal int Instances => Volatile.Read(ref _instances);
+    internal int Instances => _instances.Instances;
 
     /// <summary>Calls inside <see cref="Estimate"/> now.</summary>
-    internal int CallsRunning => Volatile.Read(ref _callsRunning);
+    internal int CallsRunning => _instances.CallsRunning;
 
     /// <summary>Worker threads alive (0 without a pool, and once released).</summary>
     internal int LiveWorkers => _pool?.LiveWorkers ?? 0;
 
     /// <summary>What one call needs to itself: the family's estimation (its network and buffers), and the buffer for
     /// BGR images turned to RGB, both kept for the instance's next call.</summary>
-    /// <param name="isExtra">Built on demand for a call that found the others busy (it runs without the worker pool).</param>
-    private sealed class EstimationInstance(IPeopleEstimation estimation, bool isExtra)
+    private sealed class EstimationInstance(IPeopleEstimation estimation)
     {
         private byte[] _rgb = [];
-
-        public bool IsExtra => isExtra;
 
         public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, PixelFormat format, IReadOnlyList<PersonBox>? boxes,
             CancellationToken cancellationToken) =>
