@@ -116,14 +116,7 @@ public sealed class PersonDetector : IDisposable
         {
             int size = network.InputWidth, rows = network.InputHeight;
             DetectorInput.Prepare(image, bgr, size, rows, _resized, _input);
-            var outputs = network.Run(_input);
-            int anchor = 0;
-            foreach (var level in outputs.Levels)
-            {
-                var (h, w) = (level.ClassLogit.Height, level.ClassLogit.Width);
-                anchor += PicoDetDecoder.DecodeLevel(level.ClassLogit.Span, level.AlignmentLogit.Span, level.BoxLogits.Span, h, w, level.Stride,
-                    _boxes.AsSpan(4 * anchor), _scores.AsSpan(anchor));
-            }
+            int anchor = PicoDetDecoder.Decode(network.Run(_input), _boxes, _scores);
             // Boxes to image pixels before NMS, as PaddleDetection divides by the scale factor first (G.9).
             float sx = image.Width / (float)size, sy = image.Height / (float)rows;
             for (int i = 0; i < anchor; i++)

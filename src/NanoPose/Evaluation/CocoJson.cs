@@ -142,8 +142,9 @@ public static class CocoJson
             if (!double.IsFinite(v)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite keypoint value {v}", nameof(detection));
         if (!double.IsFinite(detection.Score)) throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite score", nameof(detection));
         double[]? bbox = detection.Bbox is { } b ? [b.X, b.Y, b.Width, b.Height] : null;
-        double? boxScore = detection.BoxScore is { } s && double.IsFinite(s) ? s : null;
-        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox, FileName = detection.FileName, BoxScore = boxScore };
+        if (detection.BoxScore is { } boxScore && !double.IsFinite(boxScore))
+            throw new ArgumentException($"a detection of image {detection.ImageId} has a non-finite box score", nameof(detection));
+        return new DetectionJson { ImageId = detection.ImageId, CategoryId = detection.CategoryId, Keypoints = detection.Keypoints, Score = detection.Score, Bbox = bbox, FileName = detection.FileName, BoxScore = detection.BoxScore };
     }
 
     private static CocoKeypointDetection Detection(DetectionJson? item, string source, string field)

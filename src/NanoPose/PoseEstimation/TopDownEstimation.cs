@@ -6,8 +6,8 @@ namespace NanoPose.PoseEstimation;
 
 /// <summary>
 /// Top-down models: <see cref="TopDownPipeline"/> on the given boxes, or on the people a <see cref="PersonDetector"/>
-/// finds (none found: no people). Without boxes or a detector the person is looked for in two passes: first the whole image as one box, then the box around that pass's confident joints (see
-/// <see cref="BoxAroundJoints"/>). A whole photo squeezed into a 256×192 crop leaves a person only a few dozen pixels
+/// finds (none found: no people). Without boxes or a detector the person is looked for in two passes: first the
+/// whole image as one box, then the box around that pass's confident joints (see <see cref="BoxAroundJoints"/>). A whole photo squeezed into a 256×192 crop leaves a person only a few dozen pixels
 /// tall; the second crop fills the input with them (on coco-mini's 000000000785.jpg it halves the distance from
 /// ground truth of the shoulders and hips).
 /// </summary>

@@ -49,7 +49,7 @@ public sealed record PicoDetConfig
     /// <summary>The stem's width: a full 3×3 stride-2 convolution 3 → this.</summary>
     public int StemChannels => MakeDivisible(16 * BackboneScale);
 
-    /// <summary>The backbone's blocks in order, with the stage each ends (the neck reads the ends of blocks4, 5 and 6).</summary>
+    /// <summary>The backbone's blocks in order, named by stage and index (<c>backbone.blocks5.2</c>).</summary>
     public IReadOnlyList<LcnetBlock> BackboneBlocks =>
     [
         .. LcnetBase.SelectMany(stage => stage.Blocks.Select((b, i) => new LcnetBlock($"backbone.{stage.Stage}.{i}",

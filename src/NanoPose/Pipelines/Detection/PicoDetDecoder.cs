@@ -1,10 +1,12 @@
+using NanoPose.Models.PicoDet;
+
 namespace NanoPose.Pipelines.Detection;
 
 /// <summary>
 /// The decoding that PicoDet's exported graph does after the head (MODELS.md G.6), one level at a time: the score
 /// √(σ(class)·σ(alignment)) and, per side, the expectation of a softmax over 8 distance bins times the stride.
 /// Maps are NHWC: the value at (y, x, c) of an H×W×C map is at (y·W + x)·C + c. Anchors come out row-major within
-/// a level; the caller places the levels one after another (strides 8, 16, 32, 64) to get the graph's order.
+/// a level, and <see cref="Decode"/> places the levels one after another (strides 8, 16, 32, 64), the graph's order.
 /// </summary>
 public static class PicoDetDecoder
 {
@@ -49,6 +51,21 @@ public static class PicoDetDecoder
             count = checked(count + h * w);
         }
         return count;
+    }
+
+    /// <summary>
+    /// Decodes every level of a run of the detector, in the graph's order (level by level, row-major in each): writes the
+    /// boxes (x1, y1, x2, y2 in input pixels) and scores of <see cref="PicoDetOutputs.AnchorCount"/> anchors and returns
+    /// that count.
+    /// </summary>
+    public static int Decode(PicoDetOutputs outputs, Span<float> boxes, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        int anchor = 0;
+        foreach (var level in outputs.Levels)
+            anchor += DecodeLevel(level.ClassLogit.Span, level.AlignmentLogit.Span, level.BoxLogits.Span,
+                level.ClassLogit.Height, level.ClassLogit.Width, level.Stride, boxes[(4 * anchor)..], scores[anchor..]);
+        return anchor;
     }
 
     /// <summary>
