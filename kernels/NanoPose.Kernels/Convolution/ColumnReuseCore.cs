@@ -69,8 +69,8 @@ internal static class ColumnReuseCore
             for (int x0 = 0; x0 < p.OutputWidth; x0 += Pixels)
             {
                 Tile<TOps, TVec>(ref p, ref MemoryMarshal.GetReference(ring), ring.Length / kh, span, iy, ky0, ky1, x0,
-                    ref MemoryMarshal.GetReference(bias), ref MemoryMarshal.GetReference(tile));
-                ConvCore.EmitTile<TOps, TVec, Tile16x1>(ref p, ref MemoryMarshal.GetReference(tile),
+                    ref MemoryMarshal.GetReference(tile));
+                ConvCore.EmitTile<TOps, TVec, Tile16x1>(ref p, ref MemoryMarshal.GetReference(tile), ref MemoryMarshal.GetReference(bias),
                     ref Unsafe.Add(ref outputRow, (nint)x0 * p.OutputPixelStride),
                     ref hasResidual ? ref Unsafe.Add(ref residualRow, (nint)x0 * p.ResidualPixelStride) : ref residualRow,
                     hasResidual, p.OutputChannels, Math.Min(Pixels, p.OutputWidth - x0));
@@ -115,12 +115,12 @@ internal static class ColumnReuseCore
 
     /// <summary>16 output pixels from <paramref name="x0"/> over kernel rows [ky0, ky1), into <paramref name="accumulators"/>.</summary>
     static void Tile<TOps, TVec>(scoped ref ConvPlane p, ref float ring, int slotFloats, int span, int iy, int ky0, int ky1, int x0,
-        ref float bias, ref float accumulators)
+        ref float accumulators)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
         int cin = p.InputChannels, kh = p.KernelHeight;
         nint nr = TOps.Count, tapStride = cin * nr;
-        TVec c0 = TOps.Load(ref bias), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+        TVec c0 = TOps.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
         TVec c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
         for (int ky = ky0; ky < ky1; ky++)
         {

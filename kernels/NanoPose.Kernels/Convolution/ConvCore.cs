@@ -57,7 +57,7 @@ internal ref struct ConvPlane
 /// The dense convolution engine behind <see cref="Conv2d"/>, <see cref="Deconv4x4Stride2"/> and the <see cref="Pointwise"/>
 /// groups whose outputs fill less than one vector (the others run <see cref="PointwiseCore"/>):
 /// per output row and block of NR output channels, tiles of MR pixels accumulate in registers over taps × input
-/// channels (broadcast an input scalar, multiply-add a packed weight vector), starting from the bias; the
+/// channels (broadcast an input scalar, multiply-add a packed weight vector), starting from zero; the bias,
 /// residual and activation are applied at the store (from memory, after the hot loop). Tiles of pixels whose
 /// windows lie inside the input in x run without checks; a tile holding a border pixel checks each pixel's
 /// column per tap and reads a zero row for the padding (above 1024 input channels border pixels run alone
@@ -167,16 +167,16 @@ internal static class ConvCore
                 // Full tiles; one with a pixel outside the interior reads its missing taps from zeros.
                 int valid = Math.Min(TMain.Rows, (zeroPadding ? chunkEnd : Math.Min(interiorEnd, chunkEnd)) - ox);
                 bool guarded = ox < interiorStart || ox + valid > interiorEnd;
-                Tile<TOps, TVec, TMain>(ref p, ref biasRef, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw, guarded);
-                EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, valid);
+                Tile<TOps, TVec, TMain>(ref p, ref weights, ref tileRef, valid, iy, ky0, ky1, ix, 0, kw, guarded);
+                EmitTile<TOps, TVec, TMain>(ref p, ref tileRef, ref biasRef, ref output, ref residual, hasResidual, lanes, valid);
                 ox += valid;
             }
             else
             {
                 // Too many channels for the zero row: a border pixel alone, over its valid taps only.
-                Tile<TOps, TVec, TEdge>(ref p, ref biasRef, ref weights, ref tileRef, 1, iy, ky0, ky1, ix,
+                Tile<TOps, TVec, TEdge>(ref p, ref weights, ref tileRef, 1, iy, ky0, ky1, ix,
                     Math.Max(0, -ix), Math.Min(kw, p.InputWidth - ix), false);
-                EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref output, ref residual, hasResidual, lanes, 1);
+                EmitTile<TOps, TVec, TEdge>(ref p, ref tileRef, ref biasRef, ref output, ref residual, hasResidual, lanes, 1);
                 ox++;
             }
         }
@@ -189,7 +189,7 @@ internal static class ConvCore
     /// pixel's column and reads <see cref="ZeroRow"/> outside.
     /// </summary>
     static void Tile<TOps, TVec, TTile>(
-        scoped ref ConvPlane p, ref float bias, ref float weights, ref float accumulators,
+        scoped ref ConvPlane p, ref float weights, ref float accumulators,
         int valid, int iy, int ky0, int ky1, int ix, int kx0, int kx1, bool guarded)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
@@ -200,10 +200,10 @@ internal static class ConvCore
         nint d4 = Math.Min(4, valid - 1) * step, d5 = Math.Min(5, valid - 1) * step, d6 = Math.Min(6, valid - 1) * step;
         nint d7 = Math.Min(7, valid - 1) * step;
 
-        TVec b0 = TOps.Load(ref bias);
-        TVec b1 = TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref bias, TOps.Count)) : TOps.Zero;
-        TVec c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
-        TVec c01 = b1, c11 = b1, c21 = b1, c31 = b1, c41 = b1, c51 = b1, c61 = b1, c71 = b1;
+        // From zero: the bias is added at the store (EmitTile), after the products, as the reference does. A large bias
+        // taken as the starting value absorbs the low bits of every small product (PicoDet's boxes: 3e-3 against 8e-4 px).
+        TVec c00 = TOps.Zero, c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
+        TVec c01 = c00, c11 = c00, c21 = c00, c31 = c00, c41 = c00, c51 = c00, c61 = c00, c71 = c00;
 
         // Runs of consecutive input floats against consecutive packed weights: one per tap, or, when pixels are
         // dense (PixelStride = Cin), one per kernel row covering its taps [kx0, kx1) at once (the stem's 3×3×3).
@@ -354,22 +354,24 @@ internal static class ConvCore
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void EmitTile<TOps, TVec, TTile>(
-        scoped ref ConvPlane p, ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, int valid)
+        scoped ref ConvPlane p, ref float accumulators, ref float bias, ref float output, ref float residual, bool hasResidual, int lanes, int valid)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
         nint outStep = p.OutputPixelStride, resStep = hasResidual ? p.ResidualPixelStride : 0;
         for (int r = 0; r < valid; r++)
-            Emit<TOps, TVec, TTile>(ref Unsafe.Add(ref accumulators, r * TTile.Vectors * TOps.Count), ref Unsafe.Add(ref output, r * outStep),
+            Emit<TOps, TVec, TTile>(ref Unsafe.Add(ref accumulators, r * TTile.Vectors * TOps.Count), ref bias, ref Unsafe.Add(ref output, r * outStep),
                 ref Unsafe.Add(ref residual, r * resStep), hasResidual, lanes, p.Activation);
     }
 
     /// <summary>
-    /// Epilogue of one output pixel from its accumulators in memory: + residual, activation, store of the block's
+    /// Epilogue of one output pixel from its accumulators in memory: + bias (zeros when the layer has none), + residual,
+    /// activation, store of the block's
     /// valid lanes. A channel tail is read and written with masked loads and stores (<see cref="IVec{TVec}.StoreFirst"/>),
     /// so no lane past the tensor's channels is touched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float output, ref float residual, bool hasResidual, int lanes, Activation act)
+    static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float bias, ref float output, ref float residual, bool hasResidual, int lanes,
+        Activation act)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
         for (int v = 0; v < TTile.Vectors; v++)
@@ -380,12 +382,12 @@ internal static class ConvCore
             ref float dst = ref Unsafe.Add(ref output, offset);
             if (count == TOps.Count)
             {
-                TVec x = TOps.Load(ref acc);
+                TVec x = TOps.Add(TOps.Load(ref acc), TOps.Load(ref Unsafe.Add(ref bias, offset)));
                 if (hasResidual) x = TOps.Add(x, TOps.Load(ref Unsafe.Add(ref residual, offset)));
                 TOps.Store(Activations.Apply<TOps, TVec>(x, act), ref dst);
                 continue;
             }
-            TVec tail = TOps.Load(ref acc);
+            TVec tail = TOps.Add(TOps.Load(ref acc), TOps.Load(ref Unsafe.Add(ref bias, offset)));
             if (hasResidual) tail = TOps.Add(tail, TOps.LoadFirst(ref Unsafe.Add(ref residual, offset), count));
             TOps.StoreFirst(Activations.Apply<TOps, TVec>(tail, act), ref dst, count);
         }

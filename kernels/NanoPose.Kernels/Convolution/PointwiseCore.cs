@@ -122,14 +122,10 @@ internal static class PointwiseCore
         ref float a6 = ref Unsafe.Add(ref a0, d6);
         ref float a7 = ref Unsafe.Add(ref a0, d7);
 
-        bool hasBias = !p.Bias.IsEmpty;
-        ref float bias = ref MemoryMarshal.GetReference(p.Bias);
-        TVec b0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, o0)) : TOps.Zero;
-        TVec b1 = hasBias && TTile.Vectors > 1 ? TOps.Load(ref Unsafe.Add(ref bias, o1)) : TOps.Zero;
-        TVec b2 = hasBias && TTile.Vectors > 2 ? TOps.Load(ref Unsafe.Add(ref bias, o2)) : TOps.Zero;
-        TVec c00 = b0, c10 = b0, c20 = b0, c30 = b0, c40 = b0, c50 = b0, c60 = b0, c70 = b0;
-        TVec c01 = b1, c11 = b1, c21 = b1, c31 = b1, c41 = b1, c51 = b1, c61 = b1, c71 = b1;
-        TVec c02 = b2, c12 = b2, c22 = b2, c32 = b2, c42 = b2, c52 = b2, c62 = b2, c72 = b2;
+        // From zero: the bias is added in Finish, after the products, as the reference does (see ConvCore.Tile).
+        TVec c00 = TOps.Zero, c10 = c00, c20 = c00, c30 = c00, c40 = c00, c50 = c00, c60 = c00, c70 = c00;
+        TVec c01 = c00, c11 = c00, c21 = c00, c31 = c00, c41 = c00, c51 = c00, c61 = c00, c71 = c00;
+        TVec c02 = c00, c12 = c00, c22 = c00, c32 = c00, c42 = c00, c52 = c00, c62 = c00, c72 = c00;
 
         ref float w = ref p.Weights;
         for (int k = 0; k < cin; k++)
@@ -180,30 +176,37 @@ internal static class PointwiseCore
         nint outStep = p.OutputPixelStride, resStep = hasResidual ? p.ResidualPixelStride : 0;
         ref float output = ref Unsafe.Add(ref p.Output, x * outStep);
         ref float residual = ref hasResidual ? ref Unsafe.Add(ref p.Residual, x * resStep) : ref p.Residual;
-        bool relu = p.Activation == Activation.ReLU;
-        Finish<TOps, TVec, TTile>(c00, c01, c02, ref output, ref residual, hasResidual, o0, o1, o2, relu);
-        if (valid > 1) Finish<TOps, TVec, TTile>(c10, c11, c12, ref Unsafe.Add(ref output, outStep), ref Unsafe.Add(ref residual, resStep), hasResidual, o0, o1, o2, relu);
-        if (valid > 2) Finish<TOps, TVec, TTile>(c20, c21, c22, ref Unsafe.Add(ref output, 2 * outStep), ref Unsafe.Add(ref residual, 2 * resStep), hasResidual, o0, o1, o2, relu);
-        if (valid > 3) Finish<TOps, TVec, TTile>(c30, c31, c32, ref Unsafe.Add(ref output, 3 * outStep), ref Unsafe.Add(ref residual, 3 * resStep), hasResidual, o0, o1, o2, relu);
+        bool relu = p.Activation == Activation.ReLU, hasBias = !p.Bias.IsEmpty;
+        ref float bias = ref MemoryMarshal.GetReference(p.Bias);
+        Finish<TOps, TVec, TTile>(c00, c01, c02, ref output, ref residual, hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+        if (valid > 1) Finish<TOps, TVec, TTile>(c10, c11, c12, ref Unsafe.Add(ref output, outStep), ref Unsafe.Add(ref residual, resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+        if (valid > 2) Finish<TOps, TVec, TTile>(c20, c21, c22, ref Unsafe.Add(ref output, 2 * outStep), ref Unsafe.Add(ref residual, 2 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+        if (valid > 3) Finish<TOps, TVec, TTile>(c30, c31, c32, ref Unsafe.Add(ref output, 3 * outStep), ref Unsafe.Add(ref residual, 3 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
         if (TTile.Rows > 4)
         {
-            if (valid > 4) Finish<TOps, TVec, TTile>(c40, c41, c42, ref Unsafe.Add(ref output, 4 * outStep), ref Unsafe.Add(ref residual, 4 * resStep), hasResidual, o0, o1, o2, relu);
-            if (valid > 5) Finish<TOps, TVec, TTile>(c50, c51, c52, ref Unsafe.Add(ref output, 5 * outStep), ref Unsafe.Add(ref residual, 5 * resStep), hasResidual, o0, o1, o2, relu);
-            if (valid > 6) Finish<TOps, TVec, TTile>(c60, c61, c62, ref Unsafe.Add(ref output, 6 * outStep), ref Unsafe.Add(ref residual, 6 * resStep), hasResidual, o0, o1, o2, relu);
-            if (valid > 7) Finish<TOps, TVec, TTile>(c70, c71, c72, ref Unsafe.Add(ref output, 7 * outStep), ref Unsafe.Add(ref residual, 7 * resStep), hasResidual, o0, o1, o2, relu);
+            if (valid > 4) Finish<TOps, TVec, TTile>(c40, c41, c42, ref Unsafe.Add(ref output, 4 * outStep), ref Unsafe.Add(ref residual, 4 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+            if (valid > 5) Finish<TOps, TVec, TTile>(c50, c51, c52, ref Unsafe.Add(ref output, 5 * outStep), ref Unsafe.Add(ref residual, 5 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+            if (valid > 6) Finish<TOps, TVec, TTile>(c60, c61, c62, ref Unsafe.Add(ref output, 6 * outStep), ref Unsafe.Add(ref residual, 6 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
+            if (valid > 7) Finish<TOps, TVec, TTile>(c70, c71, c72, ref Unsafe.Add(ref output, 7 * outStep), ref Unsafe.Add(ref residual, 7 * resStep), hasResidual, ref bias, hasBias, o0, o1, o2, relu);
         }
     }
 
     /// <summary>
-    /// One pixel's epilogue up to ReLU: every residual vector is loaded before any store, so overlapping vectors
+    /// One pixel's epilogue up to ReLU (bias, residual, ReLU): every residual vector is loaded before any store, so overlapping vectors
     /// never read a lane this pixel has already written. Sigmoid and SiLU follow in <see cref="ApplyActivation"/>:
     /// their exp next to the live accumulators would make the JIT spill them inside the hot loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Finish<TOps, TVec, TTile>(TVec x0, TVec x1, TVec x2, ref float output, ref float residual, bool hasResidual,
-        nint o0, nint o1, nint o2, bool relu)
+        ref float bias, bool hasBias, nint o0, nint o1, nint o2, bool relu)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {
+        if (hasBias)
+        {
+            x0 = TOps.Add(x0, TOps.Load(ref Unsafe.Add(ref bias, o0)));
+            if (TTile.Vectors > 1) x1 = TOps.Add(x1, TOps.Load(ref Unsafe.Add(ref bias, o1)));
+            if (TTile.Vectors > 2) x2 = TOps.Add(x2, TOps.Load(ref Unsafe.Add(ref bias, o2)));
+        }
         if (hasResidual)
         {
             TVec r0 = TOps.Load(ref Unsafe.Add(ref residual, o0));

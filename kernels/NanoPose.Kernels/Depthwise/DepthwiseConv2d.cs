@@ -129,7 +129,7 @@ public static class DepthwiseConv2d
     }
 
     /// <summary>
-    /// The vector body, one output row at a time: the taps accumulate onto the bias straight into the output row,
+    /// The vector body, one output row at a time: the taps accumulate (then the bias is added) straight into the output row,
     /// then (only with a residual or an activation) a second pass finishes that row while it is still in L1.
     /// Keeping the exp calls of the activations out of the tap loops keeps the accumulators in registers.
     /// </summary>
@@ -214,7 +214,7 @@ public static class DepthwiseConv2d
         for (int c = 0; ; c += TOps.Count)
         {
             if (c > lastBlock) c = lastBlock;
-            TVec acc = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec acc = TOps.Zero;
             ref float inputRow = ref Unsafe.Add(ref inputStart, c);
             ref float weightRow = ref Unsafe.Add(ref weightStart, c);
             for (int ky = 0; ky < rows; ky++)
@@ -230,6 +230,7 @@ public static class DepthwiseConv2d
                 inputRow = ref Unsafe.Add(ref inputRow, rowPitch);
                 weightRow = ref Unsafe.Add(ref weightRow, weightPitch);
             }
+            if (hasBias) acc = TOps.Add(acc, TOps.Load(ref Unsafe.Add(ref bias, c)));
             TOps.Store(acc, ref Unsafe.Add(ref outputRow, x * g.OutputPixelStride + c));
             if (c == lastBlock) break;
         }
@@ -284,7 +285,7 @@ public static class DepthwiseConv2d
         for (int c = 0; ; c += TOps.Count)
         {
             if (c > lastBlock) c = lastBlock;
-            TVec acc0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec acc0 = TOps.Zero;
             TVec acc1 = acc0, acc2 = acc0, acc3 = acc0, acc4 = acc0, acc5 = acc0, acc6 = acc0, acc7 = acc0;
             ref float inputRow = ref Unsafe.Add(ref inputStart, c);
             ref float weightRow = ref Unsafe.Add(ref weightStart, c);
@@ -312,17 +313,25 @@ public static class DepthwiseConv2d
                 inputRow = ref Unsafe.Add(ref inputRow, rowPitch);
                 weightRow = ref Unsafe.Add(ref weightRow, weightPitch);
             }
-            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, TGroup.Pixels, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, ref Unsafe.Add(ref bias, c), hasBias, TGroup.Pixels, acc0, acc1, acc2, acc3, acc4, acc5, acc6, acc7);
             if (c == lastBlock) break;
         }
     }
 
-    /// <summary>Stores the accumulators of 4 or 8 adjacent output pixels (the last four only when <paramref name="pixels"/> is 8).</summary>
+    /// <summary>Stores the accumulators of 4 or 8 adjacent output pixels (the last four only when <paramref name="pixels"/> is 8),
+    /// each plus the bias: the taps were summed from zero, and the bias comes after them, as in the reference (a large
+    /// bias taken as the starting value absorbs the low bits of the products).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StorePixels<TOps, TVec>(ref float destination, nint outStep, int pixels,
+    static void StorePixels<TOps, TVec>(ref float destination, nint outStep, ref float bias, bool hasBias, int pixels,
         TVec a0, TVec a1, TVec a2, TVec a3, TVec a4, TVec a5, TVec a6, TVec a7)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
+        if (hasBias)
+        {
+            TVec b = TOps.Load(ref bias);
+            (a0, a1, a2, a3) = (TOps.Add(a0, b), TOps.Add(a1, b), TOps.Add(a2, b), TOps.Add(a3, b));
+            if (pixels == 8) (a4, a5, a6, a7) = (TOps.Add(a4, b), TOps.Add(a5, b), TOps.Add(a6, b), TOps.Add(a7, b));
+        }
         TOps.Store(a0, ref destination);
         TOps.Store(a1, ref Unsafe.Add(ref destination, outStep));
         TOps.Store(a2, ref Unsafe.Add(ref destination, 2 * outStep));
@@ -350,7 +359,7 @@ public static class DepthwiseConv2d
         for (int c = 0; ; c += TOps.Count)
         {
             if (c > lastBlock) c = lastBlock;
-            TVec a0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec a0 = TOps.Zero;
             TVec a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             ref float row = ref Unsafe.Add(ref inputStart, c);
             ref float weight = ref Unsafe.Add(ref weightStart, c);
@@ -381,7 +390,7 @@ public static class DepthwiseConv2d
                 row = ref Unsafe.Add(ref row, rowPitch);
                 weight = ref Unsafe.Add(ref weight, 3 * tapStride);
             }
-            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, 8, a0, a1, a2, a3, a4, a5, a6, a7);
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, ref Unsafe.Add(ref bias, c), hasBias, 8, a0, a1, a2, a3, a4, a5, a6, a7);
             if (c == lastBlock) break;
         }
     }
@@ -401,7 +410,7 @@ public static class DepthwiseConv2d
         for (int c = 0; ; c += TOps.Count)
         {
             if (c > lastBlock) c = lastBlock;
-            TVec a0 = hasBias ? TOps.Load(ref Unsafe.Add(ref bias, c)) : TOps.Zero;
+            TVec a0 = TOps.Zero;
             TVec a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             ref float row = ref Unsafe.Add(ref inputStart, c);
             ref float weight = ref Unsafe.Add(ref weightStart, c);
@@ -435,7 +444,7 @@ public static class DepthwiseConv2d
                 row = ref Unsafe.Add(ref row, rowPitch);
                 weight = ref Unsafe.Add(ref weight, 3 * tapStride);
             }
-            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, 8, a0, a1, a2, a3, a4, a5, a6, a7);
+            StorePixels<TOps, TVec>(ref Unsafe.Add(ref outputStart, c), outStep, ref Unsafe.Add(ref bias, c), hasBias, 8, a0, a1, a2, a3, a4, a5, a6, a7);
             if (c == lastBlock) break;
         }
     }

@@ -13,14 +13,10 @@ namespace NanoPose.Tests.Models.PicoDet;
 /// The detector converted from the OpenVINO IR and run on every golden case's input (../shared/golden/detector/, the
 /// IR graph in float64): the decoded boxes within 2e-3 input pixels and the scores within 1e-4 (the golden README's
 /// tolerances), and every tap within 1e-4·max(1, max|x|).
-/// <para>Known gap: the 256- and 128-bit kernels round more than the 512-bit and scalar ones (their logits are 2–3×
-/// further from float64), and a box side is the logits' softmax expectation times the stride, so on one anchor of
-/// det_785_320 (stride 32) their boxes are 2.4e-3 (V256) and 3.4e-3 px (V128) away. Those widths are held to
-/// <see cref="NarrowWidthBoxTolerance"/> until their accumulation is made as precise as the others'.</para>
 /// </summary>
 public class PicoDetGoldenTests(ITestOutputHelper output)
 {
-    private const double BoxTolerance = 2e-3, NarrowWidthBoxTolerance = 4e-3, ScoreTolerance = 1e-4;
+    private const double BoxTolerance = 2e-3, ScoreTolerance = 1e-4;
 
     private static readonly ConcurrentDictionary<int, Lazy<NpwFile>> Converted = new();
 
@@ -48,8 +44,7 @@ public class PicoDetGoldenTests(ITestOutputHelper output)
         var golden = c.Array("boxes").Data;
         int worst = Enumerable.Range(0, golden.Length).MaxBy(i => Math.Abs(golden[i] - boxes[i]));
         output.WriteLine($"{name} ({Isa.Best}): boxes max abs diff {boxDifference:E2} px (anchor {worst / 4}), scores {scoreDifference:E2}");
-        double boxTolerance = Isa.Best is VectorWidth.V256 or VectorWidth.V128 ? NarrowWidthBoxTolerance : BoxTolerance;
-        Assert.True(boxDifference <= boxTolerance, $"{name}: boxes {boxDifference:E2} px from the golden ones (tolerance {boxTolerance:E0})");
+        Assert.True(boxDifference <= BoxTolerance, $"{name}: boxes {boxDifference:E2} px from the golden ones (tolerance {BoxTolerance:E0})");
         Assert.True(scoreDifference <= ScoreTolerance, $"{name}: scores {scoreDifference:E2} from the golden ones (tolerance {ScoreTolerance:E0})");
     }
 
