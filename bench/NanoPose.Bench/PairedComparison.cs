@@ -12,7 +12,10 @@ namespace NanoPose.Bench;
 /// that has just finished keeps its idle workers spinning (ONNX Runtime's for milliseconds by default), and on two
 /// cores they take the other engine's cores; a 20 ms pause before each call did not cure it (Lite-HRNet-18 on two
 /// threads measured 13 ms, against 4 in BenchmarkDotNet), so multi-threaded comparisons stay with BenchmarkDotNet.
-/// A second table times NanoPose alone on 1 and 2 threads in alternation (top-down with 8 people, H0): the speed-up.
+/// The first table ends with the whole multi-person pipeline on a photo (MultiPersonPipeline.cs: the built-in
+/// detector and pose model; NanoPose through PoseEstimator, ONNX Runtime running both exports with the same C# pre- and
+/// post-processing; their people checked to agree first). A second table times NanoPose alone on 1 and 2 threads in
+/// alternation (top-down with 8 people, H0, the pipeline): the speed-up.
 /// <code>dotnet run -c Release --project bench/NanoPose.Bench -- paired [--seconds S] [--models name,…]</code>
 /// </summary>
 internal static class PairedComparison
@@ -35,7 +38,7 @@ internal static class PairedComparison
         Console.WriteLine($"paired rounds, one thread, {seconds:F0} s per model after a 2 s warm-up; ratio = NanoPose / ONNX Runtime per round");
         Console.WriteLine("| model | rounds | NanoPose median | ONNX Runtime median | ratio median | ratio 25–75 % |");
         Console.WriteLine("|---|---|---|---|---|---|");
-        foreach (var model in ModelBenchmarks.Cases.Where(m => models is null || models.Any(n => m.Name.Contains(n, StringComparison.OrdinalIgnoreCase))))
+        foreach (var model in ModelBenchmarks.Cases.Where(m => Selected(models, m.ToString())))
         {
             var bench = new VersusOnnxRuntimeBenchmarks { Model = model, Threads = 1 };
             bench.Setup();
@@ -49,6 +52,16 @@ internal static class PairedComparison
             {
                 bench.Cleanup();
             }
+        }
+        if (Selected(models, PipelineName))
+        {
+            // The whole multi-person pipeline (MultiPersonPipeline.cs): detector, then a top-down network per person.
+            using var nano = new MultiPersonPipeline.NanoPosePipeline(threads: 1);
+            using var ort = new MultiPersonPipeline.OnnxRuntimePipeline();
+            Console.WriteLine($"// {PipelineName}: {MultiPersonPipeline.RequireSameResults(nano.Run(), ort.Run())}");
+            var (nanoTimes, ortTimes, ratios) = Measure(() => nano.Run(), () => ort.Run(), seconds);
+            Console.WriteLine(string.Create(inv,
+                $"| {PipelineName} | {ratios.Length} | {Median(nanoTimes):F2} ms | {Median(ortTimes):F2} ms | {Median(ratios):F3} | {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3} |"));
         }
 
         // Issue 7's thread targets: NanoPose's own speed-up from 1 to 2 threads, the two timed in alternation as well,
@@ -70,8 +83,13 @@ internal static class PairedComparison
                 b.Setup();
                 return (() => b.Forward(), b.Cleanup);
             }),
+            (PipelineName, threads =>
+            {
+                var p = new MultiPersonPipeline.NanoPosePipeline(threads);
+                return (() => p.Run(), p.Dispose);
+            }),
         };
-        foreach (var (name, make) in speedUps.Where(w => models is null || models.Any(n => w.Name.Contains(n, StringComparison.OrdinalIgnoreCase))))
+        foreach (var (name, make) in speedUps.Where(w => Selected(models, w.Name)))
         {
             var one = make(1);
             var two = make(2);
@@ -89,6 +107,12 @@ internal static class PairedComparison
         }
         return 0;
     }
+
+    private static readonly string PipelineName = $"pipeline {MultiPersonPipeline.PhotoName} (PicoDet-S {MultiPersonPipeline.DetectorSize} + PP-TinyPose 256x192)";
+
+    /// <summary>A case is run when no <c>--models</c> are given or its name holds one of them.</summary>
+    static bool Selected(string[]? models, string name) =>
+        models is null || models.Any(n => name.Contains(n, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Alternating rounds of <paramref name="first"/> and <paramref name="second"/> (which goes first alternates)
     /// after a 2 s warm-up; the per-round ratio is first / second. With <paramref name="untimed"/> &gt; 0 each timed call

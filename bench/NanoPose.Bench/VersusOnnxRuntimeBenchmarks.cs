@@ -40,7 +40,7 @@ public class VersusOnnxRuntimeBenchmarks
     public void Setup()
     {
         pool = Threads > 1 ? new WorkerPool(Threads) : null;
-        var recording = new RecordingWeightSource(new SeededWeights(seed: 1));
+        var recording = new RecordingWeightSource(Model.Weights());
         network = Model.Build(recording, pool);
         var writer = new NpwWriter(network.Architecture);
         recording.WriteTo(writer, WeightDType.Float32);

@@ -4,6 +4,7 @@ using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 using NanoPose.Models;
 using NanoPose.Threading;
+using NanoPose.Weights;
 
 namespace NanoPose.Cli;
 
@@ -13,7 +14,9 @@ namespace NanoPose.Cli;
 /// and minimum latency, multiply-accumulates per second at the median, and the vector width the kernels use.
 /// <c>--threads N</c> splits each operation of the network over N threads. <c>--profile</c> then runs the network
 /// again as often with each operation timed, and prints where the time goes (operations kind by kind, the slowest
-/// layers); the latency figures above it come from the untimed runs.
+/// layers); the latency figures above it come from the untimed runs. <c>--model</c> may also be a person detector
+/// (the picodet family: its network up to the raw logits, no decoding or NMS); <c>--detector 192|320</c> times the
+/// built-in one trained at that size.
 /// </summary>
 internal static class BenchCommand
 {
@@ -22,10 +25,12 @@ internal static class BenchCommand
 
     public static void Run(string[] args, TextWriter output)
     {
-        var options = Options.Parse(args, ["--model", "--runs", "--input", "--threads"], ["--profile"]);
+        var options = Options.Parse(args, ["--model", "--detector", "--runs", "--input", "--threads"], ["--profile"]);
         int runs = options.IntInRange("--runs", 50, 1, 1_000_000);
         var (height, width) = InputSize(options.Optional("--input"));
-        var file = BuiltInModel.LoadOr(options.Optional("--model"));
+        var file = options.Optional("--detector") is { } detector
+            ? options.Optional("--model") is null ? BuiltInDetectorFile(detector) : throw new UsageException("give --model or --detector, not both")
+            : BuiltInModel.LoadOr(options.Optional("--model"));
         int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);
         using var pool = threads > 1 ? new WorkerPool(threads) : null;
         var network = PoseNetworks.Load(file, Isa.Best, height, width, pool);
@@ -62,6 +67,12 @@ internal static class BenchCommand
         network.Profile = null;
         profile.Write(output, runs);
     }
+
+    /// <summary>The built-in detector of <c>--detector</c> (one of <see cref="BuiltInDetector.Sizes"/>).</summary>
+    private static NpwFile BuiltInDetectorFile(string size) =>
+        int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out int s) && BuiltInDetector.Sizes.Contains(s)
+            ? NpwFile.Parse(BuiltInDetector.Bytes(s), BuiltInDetector.Name(s))
+            : throw new UsageException($"--detector must be {string.Join(" or ", BuiltInDetector.Sizes)} (the built-in detector's size), not '{size}'");
 
     /// <summary><c>--input</c> as width × height ("192x256"); null: the model's own size.</summary>
     private static (int? Height, int? Width) InputSize(string? text)

@@ -23,7 +23,7 @@ internal static class CommandLine
                                 [--threads <n>]
                nanopose eval --annotations <gt.json> --images <dir> [--model <file.npw>] [--boxes gt|<dets.json>]
                              [--flip] [--decode default|dark] [--json <stats.json>]
-               nanopose bench [--model <file.npw>] [--runs <n>] [--input <W>x<H>] [--threads <n>] [--profile]
+               nanopose bench [--model <file.npw> | --detector 192|320] [--runs <n>] [--input <W>x<H>] [--threads <n>] [--profile]
                nanopose info [--model <file.npw>]
                nanopose forward --input <image.npy> --out-dir <dir> [--model <file.npw>]
         without --model: the built-in PP-TinyPose 256×192 (weights © PaddlePaddle Authors, Apache License 2.0)

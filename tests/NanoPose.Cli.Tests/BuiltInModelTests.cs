@@ -80,6 +80,27 @@ public sealed class BuiltInModelTests
     }
 
     [Fact]
+    public void BenchTimesTheBuiltInDetector()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["bench", "--detector", "192", "--runs", "3"], output, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        string text = output.ToString();
+        Assert.Contains("(picodet / picodet-s-lcnet)", text);
+        Assert.Contains("input: 3×192×192", text);
+        Assert.Matches(@"latency: median \d+\.\d\d ms", text);
+        // The 98 convolutions' 167,477,949 multiply-accumulates at 192 (MODELS.md G.11).
+        Assert.Contains("(167.5M multiply-accumulates per run)", text);
+
+        error = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["bench", "--detector", "256"], new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("--detector must be 192 or 320", error.ToString());
+        error = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["bench", "--detector", "192", "--model", "x.npw"], new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("not both", error.ToString());
+    }
+
+    [Fact]
     public void BenchWithProfileShowsTheTimeOfEachKindOfOperationAndTheSlowestLayers()
     {
         var output = new StringWriter();

@@ -1,6 +1,7 @@
 using NanoPose.Kernels.Simd;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
+using NanoPose.Models.PicoDet;
 using NanoPose.Threading;
 using NanoPose.Weights;
 
@@ -17,6 +18,8 @@ public static class PoseNetworks
         [LiteHrnetConfig.Family] = (file, width, h, w, pool) =>
             LiteHrnetNetwork.Build(file.ReadConfiguration(LiteHrnetConfig.FromArchitecture), new NpwWeightSource(file), width, h, w, pool),
         [EfficientHrnetConfig.Family] = EfficientHrnetNetwork.Load,
+        // The person detector, for the raw-network tools (PoseEstimator takes pose families only).
+        [PicoDetConfig.Family] = (file, width, h, w, pool) => PicoDetNetwork.Load(file, width, h, w, pool),
     };
 
     /// <summary>The network of <paramref name="file"/>; with a <paramref name="pool"/>, its large operations are split over the

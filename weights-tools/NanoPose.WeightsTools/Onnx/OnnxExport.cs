@@ -1,6 +1,7 @@
 using NanoPose.Layers;
 using NanoPose.Models.EfficientHrnet;
 using NanoPose.Models.LiteHrnet;
+using NanoPose.Models.PicoDet;
 using NanoPose.Weights;
 
 namespace NanoPose.WeightsTools.Onnx;
@@ -8,7 +9,7 @@ namespace NanoPose.WeightsTools.Onnx;
 /// <summary>
 /// <c>export-onnx</c>: the network a .npw file describes, with its weights, as an ONNX model (opset
 /// <see cref="OnnxGraph.Opset"/>, float32, input <c>image</c> 1 × 3 × H × W, outputs as the engine's networks give
-/// them). The graph is built from the architecture description alone (LiteHrnetOnnx, EfficientHrnetOnnx), not from
+/// them). The graph is built from the architecture description alone (LiteHrnetOnnx, EfficientHrnetOnnx, PicoDetOnnx), not from
 /// the engine's model code, and asks the file for each convolution by the name the engine uses; a file holding any
 /// tensor the graph did not use is refused, naming them.
 /// </summary>
@@ -17,7 +18,7 @@ public static class OnnxExport
     private const string Producer = "nanopose-weights";
 
     /// <summary>The ONNX model of <paramref name="file"/> for an input of the given size (null: the size the model was
-    /// converted for — Lite-HRNet — or trained at — EfficientHRNet, 512 + 32φ).</summary>
+    /// converted for — Lite-HRNet, PicoDet — or trained at — EfficientHRNet, 512 + 32φ).</summary>
     public static byte[] Export(NpwFile file, int? inputHeight = null, int? inputWidth = null)
     {
         var architecture = file.Architecture;
@@ -38,9 +39,15 @@ public static class OnnxExport
                 RequireMultiple(architecture.Variant, h, w, 32);   // the branches halve the input five times
                 EfficientHrnetOnnx.Build(graph, efficient, h, w);
                 break;
+            case PicoDetConfig.Family:
+                var picoDet = ReadConfig(file, PicoDetConfig.FromArchitecture);
+                (h, w) = (inputHeight ?? picoDet.InputHeight, inputWidth ?? picoDet.InputWidth);
+                picoDet.RequireInputSize(h, w);
+                PicoDetOnnx.Build(graph, picoDet, h, w);
+                break;
             default:
                 throw new WeightFileException(file.Source,
-                    $"architecture family '{architecture.Family}' cannot be exported (known: {LiteHrnetConfig.Family}, {EfficientHrnetConfig.Family})");
+                    $"architecture family '{architecture.Family}' cannot be exported (known: {LiteHrnetConfig.Family}, {EfficientHrnetConfig.Family}, {PicoDetConfig.Family})");
         }
         var unused = file.Tensors.Select(t => t.Name).Where(n => !weights.Names.Contains(n)).ToList();
         if (unused.Count > 0)

@@ -28,7 +28,7 @@ public sealed class OnnxGraph(string name, IWeightSource weights)
 
     // TensorProto.DataType and AttributeProto.AttributeType values (onnx/onnx, onnx/onnx.proto).
     private const int FloatType = 1, Int64Type = 7;
-    private const int IntAttribute = 2, StringAttribute = 3, IntsAttribute = 7;
+    private const int FloatAttribute = 1, IntAttribute = 2, StringAttribute = 3, IntsAttribute = 7;
 
     private sealed record Node(string OpType, string[] Inputs, string[] Outputs, (string Name, object Value)[] Attributes);
     private sealed record Initializer(string Name, int DataType, long[] Dims, byte[] Data);
@@ -82,6 +82,13 @@ public sealed class OnnxGraph(string name, IWeightSource weights)
 
     public OnnxValue Relu(OnnxValue x) => Emit("Relu", [x.Name], Like(x));
     public OnnxValue Sigmoid(OnnxValue x) => Emit("Sigmoid", [x.Name], Like(x));
+
+    /// <summary>x · min(max(x + 3, 0), 6) / 6 (opset 14).</summary>
+    public OnnxValue HardSwish(OnnxValue x) => Emit("HardSwish", [x.Name], Like(x));
+
+    /// <summary>min(max(α·x + β, 0), 1).</summary>
+    public OnnxValue HardSigmoid(OnnxValue x, float alpha, float beta) =>
+        Emit("HardSigmoid", [x.Name], Like(x), ("alpha", alpha), ("beta", beta));
 
     /// <summary>Swish: x · sigmoid(x).</summary>
     public OnnxValue Silu(OnnxValue x) => Mul(x, Sigmoid(x));
@@ -196,6 +203,7 @@ public sealed class OnnxGraph(string name, IWeightSource weights)
                 a.String(1, attributeName);                           // name
                 switch (value)
                 {
+                    case float f: a.Int64(20, FloatAttribute); a.Float(2, f); break;       // type, f
                     case long i: a.Int64(20, IntAttribute); a.Int64(3, i); break;          // type, i
                     case string s: a.Int64(20, StringAttribute); a.String(4, s); break;    // type, s
                     case long[] ints: a.Int64(20, IntsAttribute); foreach (long i in ints) a.Int64(8, i); break;   // type, ints

@@ -4,12 +4,12 @@ namespace NanoPose.WeightsTools.Onnx;
 
 /// <summary>
 /// Writes one protobuf message in the wire format: each field is a key (field number · 8 + wire type) as a varint,
-/// then a varint (type 0: integers and enums) or a varint length and that many bytes (type 2: strings, bytes and
-/// nested messages). Repeated fields are written one entry per key, which every parser accepts.
+/// then a varint (type 0: integers and enums), a varint length and that many bytes (type 2: strings, bytes and
+/// nested messages) or four little-endian bytes (type 5: floats). Repeated fields are written one entry per key, which every parser accepts.
 /// </summary>
 internal sealed class ProtobufWriter
 {
-    private const int VarintType = 0, LengthDelimitedType = 2;
+    private const int VarintType = 0, LengthDelimitedType = 2, Fixed32Type = 5;
 
     private readonly MemoryStream _bytes = new();
 
@@ -17,6 +17,15 @@ internal sealed class ProtobufWriter
     {
         Key(field, VarintType);
         Varint((ulong)value);   // negative values take ten bytes, as int64 fields do
+    }
+
+    /// <summary>A float field: four little-endian bytes (wire type 5).</summary>
+    public void Float(int field, float value)
+    {
+        Key(field, Fixed32Type);
+        Span<byte> bytes = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+        _bytes.Write(bytes);
     }
 
     public void Bytes(int field, ReadOnlySpan<byte> value)

@@ -12,8 +12,10 @@ namespace NanoPose.Models.PicoDet;
 /// class logit, the alignment logit and the 4 × bins box-side logits (NHWC maps owned by the network);
 /// <see cref="PicoDetOutputs"/> turns them into boxes and scores. Every convolution is asked of the weight source in
 /// forward order; its activations share one buffer planned by tensor liveness, so a run allocates nothing.
+/// As an <see cref="IPoseNetwork"/> (for the raw-network tools: <c>info</c>, <c>forward</c>, <c>bench</c>) its outputs
+/// are those maps in level order: class logit, alignment logit, box logits for stride 8, then 16, 32, 64.
 /// </summary>
-public sealed class PicoDetNetwork
+public sealed class PicoDetNetwork : IPoseNetwork
 {
     private const int ImageChannels = 3;
 
@@ -66,7 +68,10 @@ public sealed class PicoDetNetwork
         }
         arena.Plan();
         (ParameterCount, MultiplyAccumulates, BufferFloats) = (_f.Parameters, _f.MultiplyAccumulates, arena.BufferFloats);
+        _forwardOutputs = [.. Outputs.Levels.SelectMany(level => new[] { level.ClassLogit, level.AlignmentLogit, level.BoxLogits })];
     }
+
+    private readonly FeatureMap[] _forwardOutputs;
 
     /// <summary>Builds the detector for the input size of <paramref name="config"/>, or the given one (sides multiples of 32).</summary>
     public static PicoDetNetwork Build(PicoDetConfig config, IWeightSource weights, VectorWidth width, int? inputHeight = null,
@@ -84,7 +89,11 @@ public sealed class PicoDetNetwork
     /// <summary>Another instance sharing the packed weights, with its own activation memory, on one thread.</summary>
     public PicoDetNetwork Replicate() => new(Config, null, _f.Layers, _width, InputHeight, InputWidth, pool: null);
 
+    IPoseNetwork IPoseNetwork.Replicate() => Replicate();
+
     public PicoDetConfig Config { get; }
+    public ModelArchitecture Architecture => Config.ToArchitecture();
+    public int InputChannels => ImageChannels;
     public int InputHeight { get; }
     public int InputWidth { get; }
     public long ParameterCount { get; }
@@ -96,6 +105,8 @@ public sealed class PicoDetNetwork
 
     public OperationProfile? Profile { get => _f.Ops.Profile; set => _f.Ops.Profile = value; }
 
+    public IReadOnlyList<(string Label, string Value)> Figures => [];
+
     /// <summary>
     /// Runs the detector on one normalised RGB image, 3 × H × W floats (NCHW). <paramref name="tap"/>, if given, sees the
     /// backbone features (<c>c3</c>–<c>c5</c>), the neck outputs (<c>p3</c>–<c>p6</c>) and per level s the head's
@@ -106,6 +117,13 @@ public sealed class PicoDetNetwork
         _image.CopyFromNchw(imageNchw);
         RunLayers(tap);
         return Outputs;
+    }
+
+    /// <summary>Runs the detector; its 12 raw maps in level order (class, alignment, box logits per stride), owned by the network.</summary>
+    public IReadOnlyList<FeatureMap> Forward(ReadOnlySpan<float> imageNchw)
+    {
+        Run(imageNchw);
+        return _forwardOutputs;
     }
 
     private void RunLayers(Action<string, FeatureMap>? tap)

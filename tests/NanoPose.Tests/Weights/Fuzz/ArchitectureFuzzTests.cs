@@ -90,7 +90,7 @@ public class ArchitectureFuzzTests
         var architecture = new ModelArchitecture(family, variant);
         byte[] npw = new NpwWriter(architecture).ToBytes();
         var error = Assert.Throws<WeightFileException>(() => PoseNetworks.Load(NpwFile.Parse(npw, "odd.npw"), Isa.Best));
-        Assert.Equal($"odd.npw: architecture family '{family}' is unknown (known: litehrnet, efficienthrnet)", error.Message);
+        Assert.Equal($"odd.npw: architecture family '{family}' is unknown (known: litehrnet, efficienthrnet, picodet)", error.Message);
         error = Assert.Throws<WeightFileException>(() => PoseEstimator.Load(npw, source: "odd.npw"));
         Assert.StartsWith($"odd.npw: architecture family '{family}' has no pose pipeline", error.Message);
     }
