@@ -82,8 +82,8 @@ internal static class MultiPersonPipeline
         private readonly TopDownPipeline _pipeline;
         private readonly PicoDetOutputs _levels;
         private readonly byte[] _resized = new byte[DetectorSize * DetectorSize * 3];
-        private readonly float[] _boxes, _scores;
-        private readonly List<DetectedBox> _kept = [];
+        private readonly DetectionPostProcessing _post;
+        private readonly PersonDetectorOptions _options = new();
 
         public OnnxRuntimePipeline()
         {
@@ -96,8 +96,7 @@ internal static class MultiPersonPipeline
             var maps = _detector.Outputs;
             _levels = new PicoDetOutputs([.. Enumerable.Range(0, 4).Select(l => new PicoDetLevel(8 << l, maps[3 * l], maps[3 * l + 1], maps[3 * l + 2]))],
                 PicoDetDecoder.Bins);
-            _boxes = new float[4 * _levels.AnchorCount];
-            _scores = new float[_levels.AnchorCount];
+            _post = new DetectionPostProcessing(_levels.AnchorCount);
         }
 
         public IReadOnlyList<TopDownPerson> Run()
@@ -112,26 +111,7 @@ internal static class MultiPersonPipeline
         {
             DetectorInput.Prepare(image, bgr: false, DetectorSize, DetectorSize, _resized, _detector.Input);
             _detector.Run();
-            int anchors = PicoDetDecoder.Decode(_levels, _boxes, _scores);
-            float sx = image.Width / (float)DetectorSize, sy = image.Height / (float)DetectorSize;
-            for (int i = 0; i < anchors; i++)
-            {
-                var box = _boxes.AsSpan(4 * i, 4);
-                (box[0], box[1], box[2], box[3]) = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy);
-                if (!float.IsFinite(box[0] + box[1] + box[2] + box[3])) _scores[i] = float.NaN;
-            }
-            _kept.Clear();
-            BoxNms.Run(_boxes.AsSpan(0, 4 * anchors), _scores.AsSpan(0, anchors), new BoxNmsOptions(), _kept);
-            var options = new PersonDetectorOptions();
-            var people = new List<PersonBox>();
-            foreach (var box in _kept)
-            {
-                if (people.Count == options.MaxPeople || !(box.Score >= options.ScoreThreshold)) break;
-                double x1 = Math.Clamp(box.X1, 0, image.Width), y1 = Math.Clamp(box.Y1, 0, image.Height);
-                double x2 = Math.Clamp(box.X2, 0, image.Width), y2 = Math.Clamp(box.Y2, 0, image.Height);
-                if (x2 - x1 >= 1 && y2 - y1 >= 1) people.Add(new PersonBox(x1, y1, x2 - x1, y2 - y1, box.Score));
-            }
-            return people;
+            return _post.People(_levels, DetectorSize, DetectorSize, image.Width, image.Height, _options);
         }
 
         public void Dispose()

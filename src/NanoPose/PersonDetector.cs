@@ -108,37 +108,13 @@ public sealed class PersonDetector : IDisposable
     {
         private readonly byte[] _resized = new byte[network.InputHeight * network.InputWidth * 3];
         private readonly float[] _input = new float[network.InputHeight * network.InputWidth * 3];
-        private readonly float[] _boxes = new float[network.Outputs.AnchorCount * 4];
-        private readonly float[] _scores = new float[network.Outputs.AnchorCount];
-        private readonly List<DetectedBox> _kept = [];
+        private readonly DetectionPostProcessing _post = new(network.Outputs.AnchorCount);
 
         public IReadOnlyList<PersonBox> Detect(RgbImage image, bool bgr, PersonDetectorOptions options)
         {
-            int size = network.InputWidth, rows = network.InputHeight;
-            DetectorInput.Prepare(image, bgr, size, rows, _resized, _input);
-            int anchor = PicoDetDecoder.Decode(network.Run(_input), _boxes, _scores);
-            // Boxes to image pixels before NMS, as PaddleDetection divides by the scale factor first (G.9).
-            float sx = image.Width / (float)size, sy = image.Height / (float)rows;
-            for (int i = 0; i < anchor; i++)
-            {
-                var box = _boxes.AsSpan(4 * i, 4);
-                (box[0], box[1], box[2], box[3]) = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy);
-                // Paddle's NMS would keep a box with a NaN corner and let it suppress the rest: it is no candidate here.
-                if (!float.IsFinite(box[0] + box[1] + box[2] + box[3])) _scores[i] = float.NaN;
-            }
-            _kept.Clear();
-            BoxNms.Run(_boxes.AsSpan(0, 4 * anchor), _scores.AsSpan(0, anchor), DefaultNms, _kept);
-            var people = new List<PersonBox>();
-            foreach (var box in _kept)
-            {
-                if (people.Count == options.MaxPeople || !(box.Score >= options.ScoreThreshold)) break;
-                double x1 = Math.Clamp(box.X1, 0, image.Width), y1 = Math.Clamp(box.Y1, 0, image.Height);
-                double x2 = Math.Clamp(box.X2, 0, image.Width), y2 = Math.Clamp(box.Y2, 0, image.Height);
-                if (x2 - x1 >= 1 && y2 - y1 >= 1) people.Add(new PersonBox(x1, y1, x2 - x1, y2 - y1, box.Score));
-            }
-            return people;
+            var (width, height) = (network.InputWidth, network.InputHeight);
+            DetectorInput.Prepare(image, bgr, width, height, _resized, _input);
+            return _post.People(network.Run(_input), width, height, image.Width, image.Height, options);
         }
-
-        private static readonly BoxNmsOptions DefaultNms = new();
     }
 }
