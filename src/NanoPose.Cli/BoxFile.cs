@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using NanoPose.Evaluation;
+using NanoPose.IO;
 using NanoPose.Pipelines.TopDown;
 
 namespace NanoPose.Cli;
@@ -7,13 +9,17 @@ namespace NanoPose.Cli;
 /// <summary>
 /// Person boxes by image id from a COCO results file (a JSON array of objects with <c>image_id</c>, <c>bbox</c>
 /// [x, y, width, height] and <c>score</c>, as detectors write them; keypoints, if present, are ignored). Entries
-/// with a <c>category_id</c> other than 1 (person) are skipped; a missing score counts as 1.
+/// with a <c>category_id</c> other than 1 (person) are skipped; a missing score counts as 1. Ids must be whole
+/// numbers (785 or 785.0, not 785.9): a fraction would otherwise match a wrong image or drop a box silently.
 /// </summary>
 internal static class BoxFile
 {
+    /// <summary>The largest box or annotation file read: JSON parsing holds the whole document, about its size again.</summary>
+    public const long MaxJsonBytes = 1L << 29;
+
     public static Dictionary<long, List<PersonBox>> Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = InputFile.OpenRead(path, MaxJsonBytes, "box");
         JsonDocument document;
         try { document = JsonDocument.Parse(stream); }
         catch (JsonException e) { throw new CocoFormatException(path, "$", $"not valid JSON: {e.Message}", e); }
@@ -27,8 +33,8 @@ internal static class BoxFile
             {
                 string field = $"[{index++}]";
                 if (item.ValueKind != JsonValueKind.Object) throw new CocoFormatException(path, field, "expected an object");
-                if (item.TryGetProperty("category_id", out var category) && Number(category, path, field + ".category_id") != 1) continue;
-                long imageId = (long)Number(Required(item, "image_id", path, field), path, field + ".image_id");
+                if (item.TryGetProperty("category_id", out var category) && WholeNumber(category, path, field + ".category_id") != 1) continue;
+                long imageId = WholeNumber(Required(item, "image_id", path, field), path, field + ".image_id");
                 var bbox = Required(item, "bbox", path, field);
                 if (bbox.ValueKind != JsonValueKind.Array || bbox.GetArrayLength() != 4)
                     throw new CocoFormatException(path, field + ".bbox", "expected [x, y, width, height]");
@@ -44,6 +50,24 @@ internal static class BoxFile
     private static JsonElement Required(JsonElement item, string name, string path, string field) =>
         item.TryGetProperty(name, out var value) ? value : throw new CocoFormatException(path, $"{field}.{name}", "is missing");
 
-    private static double Number(JsonElement value, string path, string field) =>
-        value.ValueKind == JsonValueKind.Number ? value.GetDouble() : throw new CocoFormatException(path, field, $"expected a number, found {value.ValueKind}");
+    private static double Number(JsonElement value, string path, string field)
+    {
+        if (value.ValueKind != JsonValueKind.Number) throw new CocoFormatException(path, field, $"expected a number, found {value.ValueKind}");
+        return value.TryGetDouble(out double number) && double.IsFinite(number)
+            ? number
+            : throw new CocoFormatException(path, field, $"{FilePaths.Printable(value.GetRawText())} is not a finite number");
+    }
+
+    /// <summary>An id: a JSON number whose exact value is a whole number in the range of a 64-bit integer.</summary>
+    private static long WholeNumber(JsonElement value, string path, string field)
+    {
+        if (value.ValueKind != JsonValueKind.Number) throw new CocoFormatException(path, field, $"expected a whole number, found {value.ValueKind}");
+        if (value.TryGetInt64(out long whole)) return whole;
+        string text = value.GetRawText();
+        // decimal holds the written value exactly (28 digits), so 1.0000000001 is not taken for 1.
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal exact) && exact == decimal.Truncate(exact)
+            && exact is >= long.MinValue and <= long.MaxValue)
+            return (long)exact;
+        throw new CocoFormatException(path, field, $"expected a whole number (an id), found {FilePaths.Printable(text)}");
+    }
 }

@@ -50,7 +50,7 @@ internal static class BuiltInDetector
             Threads = threads,
         };
         if (choice == "none") return null;
-        var file = choice is null ? NpwFile.Parse(Bytes(size), Name(size)) : NpwFile.Load(choice);
+        var file = choice is null ? NpwFile.Parse(Bytes(size), Name(size)) : BuiltInModel.LoadFile(choice, "detector");
         // A file of its own runs at the size it was converted for, unless --det-size says otherwise.
         if (choice is not null && options.Optional("--det-size") is not null) detectorOptions = detectorOptions with { InputSize = size };
         return PersonDetector.Load(file, detectorOptions);

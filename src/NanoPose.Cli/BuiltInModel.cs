@@ -27,5 +27,15 @@ internal static class BuiltInModel
     }
 
     /// <summary>The file at <paramref name="path"/>, or the built-in model when it is null.</summary>
-    public static NpwFile LoadOr(string? path) => path is null ? NpwFile.Parse(Bytes(), Name) : NpwFile.Load(path);
+    public static NpwFile LoadOr(string? path) => path is null ? NpwFile.Parse(Bytes(), Name) : LoadFile(path, "model");
+
+    /// <summary>A .npw file named on the command line: refused by name unless it is a regular file, and an
+    /// arithmetic overflow while reading it blamed on the file (its sizes), not reported as an internal error.</summary>
+    /// <param name="what">What the file is to the command ("model", "detector"), for the message.</param>
+    public static NpwFile LoadFile(string path, string what)
+    {
+        FilePaths.RequireRegularFile(path, what);
+        try { return NpwFile.Load(path); }
+        catch (OverflowException e) { throw new WeightFileException(path, $"a size or count in the {what} file is out of range ({e.Message})"); }
+    }
 }

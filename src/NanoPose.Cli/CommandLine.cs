@@ -49,34 +49,35 @@ internal static class CommandLine
                     string? model = Options.Parse(options, ["--model"]).Optional("--model");
                     var file = BuiltInModel.LoadOr(model);
                     output.WriteLine($"vector widths: {Isa.Describe()}; kernels use {Isa.Best}");
-                    NetworkInfo.Write(file, PoseNetworks.Load(file, Isa.Best), output);
+                    NetworkInfo.Write(file, PoseNetworks.Load(file, Isa.Best), new PrintableLines(output));   // names and values from the file
                     if (model is null) output.WriteLine(BuiltInModel.Notice);
                     return 0;
                 case ["forward", .. var options]:
                     var forward = Options.Parse(options, ["--model", "--input", "--out-dir"]);
-                    foreach (string written in Forward.Run(BuiltInModel.LoadOr(forward.Optional("--model")), forward.Required("--input"), forward.Required("--out-dir")))
-                        output.WriteLine(written);
+                    foreach (string written in Forward.Run(BuiltInModel.LoadOr(forward.Optional("--model")), forward.Required("--input"), forward.Required("--out-dir"), forward.Optional("--model")))
+                        output.WriteLine(FilePaths.Printable(written));
                     return 0;
                 case [] or ["--help"] or ["-h"] or ["help"]:
                     output.WriteLine(Usage);
                     return 0;
                 default:
+                    string shown = FilePaths.Printable(args[0]);
                     error.WriteLine(args[0].StartsWith('-') || args[0].Contains('.') || args[0].Contains('/')
-                        ? $"error: '{args[0]}' is not a command; to estimate poses: nanopose predict {args[0]}"
-                        : $"error: unknown command '{args[0]}'");
+                        ? $"error: '{shown}' is not a command; to estimate poses: nanopose predict {shown}"
+                        : $"error: unknown command '{shown}'");
                     error.WriteLine(Usage);
                     return InputProblemExitCode;
             }
         }
         catch (Exception e) when (IsInputProblem(e))
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {FilePaths.Printable(e.Message)}");
             if (e is UsageException) error.WriteLine(Usage);
             return InputProblemExitCode;
         }
         catch (Exception e)
         {
-            error.WriteLine($"error: internal error ({e.GetType().Name}): {e.Message}");
+            error.WriteLine($"error: internal error ({e.GetType().Name}): {FilePaths.Printable(e.Message)}");
             return 1;
         }
     }
@@ -85,4 +86,26 @@ internal static class CommandLine
     public static bool IsInputProblem(Exception e) =>
         e is UsageException or WeightFileException or CocoFormatException or ImageFileException or InvalidDataException
             or ArgumentException or IOException or UnauthorizedAccessException;
+}
+
+/// <summary>A writer for reports that hold text from files (a model's names): each line is written through
+/// <see cref="FilePaths.Printable"/>, so the report's own line breaks stay and nothing from the file reaches the
+/// terminal raw.</summary>
+internal sealed class PrintableLines(TextWriter inner) : TextWriter
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+    public override void Write(char value) => inner.Write(value == '\n' ? "\n" : FilePaths.Printable(value.ToString()));
+    public override void Write(string? value) => WriteLines(value, newLine: false);
+    public override void WriteLine(string? value) => WriteLines(value, newLine: true);
+
+    private void WriteLines(string? value, bool newLine)
+    {
+        string[] lines = (value ?? "").Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (i > 0) inner.WriteLine();
+            inner.Write(FilePaths.Printable(lines[i]));
+        }
+        if (newLine) inner.WriteLine();
+    }
 }

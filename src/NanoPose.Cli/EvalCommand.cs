@@ -1,5 +1,6 @@
 using NanoPose.Evaluation;
 using NanoPose.ImageSharp;
+using NanoPose.IO;
 using NanoPose.Pipelines.TopDown;
 
 namespace NanoPose.Cli;
@@ -8,7 +9,8 @@ namespace NanoPose.Cli;
 /// <c>eval</c>: runs the model on every image of a COCO keypoints file and prints the ten statistics of
 /// pycocotools' keypoint evaluation (writing them as JSON with <c>--json</c>). Top-down models take the boxes of the
 /// ground truth (<c>--boxes gt</c>, the default: every non-crowd person with keypoints, score 1), of a detections file,
-/// or of the person detector (<c>--boxes detector</c>: the whole pipeline, as <c>predict</c> runs it).
+/// or of the person detector (<c>--boxes detector</c>: the whole pipeline, as <c>predict</c> runs it). Image file
+/// names in the ground truth are relative to <c>--images</c> and may not lead out of it (no <c>..</c>, no absolute name).
 /// </summary>
 internal static class EvalCommand
 {
@@ -20,15 +22,45 @@ internal static class EvalCommand
         var options = Options.Parse(args, ["--model", "--annotations", "--images", "--boxes", "--decode", "--json", .. BuiltInDetector.OptionNames], ["--flip"]);
         string annotations = options.Required("--annotations"), images = options.Required("--images");
         var estimatorOptions = PoseCommand.From(options);
-        var groundTruth = CocoJson.ReadGroundTruth(annotations);
-        if (!Directory.Exists(images)) throw new DirectoryNotFoundException($"{images}: image folder not found");
+        CocoGroundTruth groundTruth;
+        using (var stream = InputFile.OpenRead(annotations, BoxFile.MaxJsonBytes, "annotation"))
+            groundTruth = CocoJson.ReadGroundTruth(stream, annotations);
+        if (!Directory.Exists(images))
+            throw new DirectoryNotFoundException($"{FilePaths.Printable(images)}: {(File.Exists(images) ? "is a file; --images needs the folder of the images" : "image folder not found")}");
         string boxes = options.Optional("--boxes") ?? GroundTruthBoxes;
 
+        string[] imagePaths = [.. groundTruth.Images.Select((image, i) => ImagePath(images, image.FileName, annotations, i))];   // all checked before any work
+        string? json = options.Optional("--json");
+        if (json is not null)
+        {
+            string?[] inputs = [annotations, options.Optional("--model"), boxes is GroundTruthBoxes or DetectorBoxes ? null : boxes,
+                options.Optional("--detector") is "none" ? null : options.Optional("--detector"), .. imagePaths];
+            OutputFiles.RefuseOverwrites(inputs.OfType<string>(), [("--json", json)]);
+        }
         using var detector = boxes == DetectorBoxes ? BuiltInDetector.FromOptions(options, threads: 1) : null;
         using var estimator = PoseEstimator.Load(BuiltInModel.LoadOr(options.Optional("--model")), estimatorOptions, detector);
+        using var statsFile = json is null ? null : ResultFile.Create(json, "--json");   // before the work: a folder that cannot take it fails now
         var stats = Evaluate(estimator, groundTruth, annotations, images, boxes);
         output.Write(stats.ToPycocotoolsText());
-        if (options.Optional("--json") is { } json) File.WriteAllText(json, stats.ToJson());
+        if (statsFile is not null)
+        {
+            statsFile.Stream.Write(System.Text.Encoding.UTF8.GetBytes(stats.ToJson()));
+            statsFile.Commit();
+        }
+    }
+
+    /// <summary>Where image <paramref name="index"/> of the ground truth is: its file name under the image folder,
+    /// which it may not leave.</summary>
+    private static string ImagePath(string imageFolder, string? fileName, string annotationsSource, int index)
+    {
+        string field = $"images[{index}].file_name";
+        if (fileName is null) throw new CocoFormatException(annotationsSource, field, "is missing");
+        string folder = Path.GetFullPath(imageFolder);
+        string path = Path.GetFullPath(Path.Combine(folder, fileName));
+        bool inside = !Path.IsPathRooted(fileName) && !fileName.Split('/', '\\').Contains("..")
+            && path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        return inside ? Path.Combine(imageFolder, fileName)
+            : throw new CocoFormatException(annotationsSource, field, $"'{FilePaths.Printable(fileName)}' leads out of the image folder; file names must be relative to --images, without '..'");
     }
 
     /// <param name="annotationsSource">Names the ground-truth file in error messages.</param>
@@ -43,8 +75,8 @@ internal static class EvalCommand
         for (int i = 0; i < groundTruth.Images.Count; i++)
         {
             var image = groundTruth.Images[i];
-            string fileName = image.FileName ?? throw new CocoFormatException(annotationsSource, $"images[{i}].file_name", "is missing");
-            string path = Path.Combine(imageFolder, fileName);
+            string path = ImagePath(imageFolder, image.FileName, annotationsSource, i);
+            FilePaths.RequireRegularFile(path, "image");
             var pixels = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = fromDetector ? null : boxesByImage.GetValueOrDefault(image.Id) ?? [];
             foreach (var person in PoseCommand.Estimate(estimator, pixels, path, imageBoxes, fromGroundTruth ? annotationsSource : boxes))

@@ -33,13 +33,40 @@ internal static class PoseCommand
     public static IReadOnlyList<EstimatedPerson> Estimate(PoseEstimator estimator, ImageSharp.DecodedImage image, string imageName,
         IReadOnlyList<PersonBox>? boxes, string? boxSource, CancellationToken cancel = default)
     {
+        IReadOnlyList<EstimatedPerson> people;
         try
         {
-            return estimator.Estimate(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, boxes, cancel);
+            people = estimator.Estimate(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, boxes, cancel);
         }
         catch (ArgumentException e) when (boxSource is not null && e.ParamName?.StartsWith("boxes", StringComparison.Ordinal) == true)
         {
             throw new InvalidDataException($"{boxSource}: a box of {imageName}: {e.Message}", e);
+        }
+        RequireFinite(people, imageName);
+        return people;
+    }
+
+    /// <summary>
+    /// Refuses people with a NaN or infinite coordinate or score: a model whose weights hold (or overflow to) such
+    /// values gives them, and they have no place in a results file (JSON has no NaN) or a drawing. The image fails;
+    /// a batch goes on with the next one.
+    /// </summary>
+    private static void RequireFinite(IReadOnlyList<EstimatedPerson> people, string imageName)
+    {
+        for (int p = 0; p < people.Count; p++)
+        {
+            var person = people[p];
+            string? bad = !float.IsFinite(person.Score) ? $"its score is {person.Score}" : null;
+            for (int j = 0; bad is null && j < person.Keypoints.Count; j++)
+            {
+                var k = person.Keypoints[j];
+                if (!float.IsFinite(k.X) || !float.IsFinite(k.Y) || !float.IsFinite(k.Score))
+                    bad = $"keypoint {j} is ({k.X}, {k.Y}) with score {k.Score}";
+            }
+            if (bad is null && person.Box is { } b && !(double.IsFinite(b.X) && double.IsFinite(b.Y) && double.IsFinite(b.Width) && double.IsFinite(b.Height) && float.IsFinite(b.Score)))
+                bad = "its box is not finite";
+            if (bad is not null)
+                throw new InvalidDataException($"{imageName}: the model gave a non-finite result for person {p + 1} ({bad}); its weights may hold NaN or infinite values, or values so large that the network overflows");
         }
     }
 }

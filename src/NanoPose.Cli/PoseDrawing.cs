@@ -32,6 +32,7 @@ internal static class PoseDrawing
     public static void Save(DecodedImage image, IReadOnlyList<EstimatedPerson> people, float minScore, string path, bool drawBoxes = true)
     {
         SkeletonPainter.Draw(image.Pixels, image.Width, image.Height, image.Stride, people, new SkeletonStyle { MinScore = minScore, DrawBoxes = drawBoxes });
+        using var writing = OutputGuard.Writing();   // a second Ctrl+C waits for the picture rather than leave its temporary file
         ImageFileEncoder.Save(path, image.Pixels, image.Width, image.Height, image.Stride);
     }
 }

@@ -23,9 +23,11 @@ internal static class PredictCommand
 {
     public const float DefaultMinScore = 0.3f;
 
+    /// <summary>One image's people in COCO results format, each with its JSON line (made, and so checked, on the worker).</summary>
+    private sealed record ImageOutput(long ImageId, IReadOnlyList<CocoKeypointDetection> Detections, IReadOnlyList<string> Lines);
+
     /// <summary>One image's result: its people, or the message saying why it has none.</summary>
-    private sealed record ImageResult(string Path, long ImageId, IReadOnlyList<EstimatedPerson> People, string? Error, bool IsInternal,
-        double Milliseconds);
+    private sealed record ImageResult(string Path, ImageOutput Output, string? Error, bool IsInternal, double Milliseconds);
 
     public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
@@ -38,10 +40,13 @@ internal static class PredictCommand
         var estimatorOptions = PoseCommand.From(options);
         int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);
         float minScore = options.FloatInRange("--min-score", DefaultMinScore, 0, 1);
+        string drawFormat = options.Optional("--draw-format") ?? "png";
+        if (!PoseDrawing.Formats.Contains(drawFormat))
+            throw new UsageException($"--draw-format must be {string.Join(" or ", PoseDrawing.Formats)}, not '{drawFormat}'");
         string? boxPath = options.Optional("--boxes");
         var boxes = boxPath is null ? null : BoxFile.Read(boxPath);
         string? drawFolder = options.Optional("--draw");
-        if (drawFolder is not null) Directory.CreateDirectory(drawFolder);
+        string? jsonPath = options.Optional("--json"), linesPath = options.Optional("--jsonl");
 
         int failed = 0;
         var inputs = ImageInputs.Expand(options.Positionals);
@@ -51,29 +56,36 @@ internal static class PredictCommand
             failed++;
         }
         string[] files = [.. inputs.SelectMany(x => x.Files)];
-        string drawFormat = options.Optional("--draw-format") ?? "png";
-        if (!PoseDrawing.Formats.Contains(drawFormat))
-            throw new UsageException($"--draw-format must be {string.Join(" or ", PoseDrawing.Formats)}, not '{drawFormat}'");
         var drawPaths = drawFolder is null ? null : PoseDrawing.TargetPaths(files, drawFolder, drawFormat);
+        // Before any work: no output may replace an input (a drawing over its photo, results over a box file), and
+        // every output folder must take files.
+        string?[] inputFiles = [.. files, options.Optional("--model"), boxPath, options.Optional("--detector") is "none" ? null : options.Optional("--detector")];
+        OutputFiles.RefuseOverwrites(inputFiles.OfType<string>(),
+            [.. (jsonPath ?? linesPath) is { } resultPath ? [(jsonPath is null ? "--jsonl" : "--json", resultPath)] : Array.Empty<(string, string)>(),
+             .. (drawPaths ?? []).Select(path => ("--draw", path))]);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
         // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe).
         int threadsPerImage = Batch.ThreadsPerEstimator(threads, files.Length);
         using var detector = boxes is null && model.Architecture.Family == Models.LiteHrnet.LiteHrnetConfig.Family
             ? BuiltInDetector.FromOptions(options, threadsPerImage) : null;
         bool drawBoxes = !options.Flag("--no-boxes");
+        if (drawFolder is not null) OutputFiles.PrepareFolder(drawFolder, "--draw");
+        using var sink = DetectionSink.Open(jsonPath, linesPath, output);
 
         var batch = new Batch(files, model, detector, estimatorOptions, threads, cancel, (index, estimator, decoder) =>
         {
             string path = files[index];
             long imageId = ImageId(path, index + 1, boxes is not null);
+            FilePaths.RequireRegularFile(path, "image");
             var image = decoder.Decode(path);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
             var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath, cancel);
+            CocoKeypointDetection[] detections = [.. people.Select(person => PoseCommand.ToDetection(imageId, person) with { FileName = path })];
+            string[] lines = [.. detections.Select(CocoJson.ToJsonLine)];   // a result that cannot be written fails its image, not the batch
             if (drawPaths is not null) PoseDrawing.Save(image, people, minScore, drawPaths[index], drawBoxes);
-            return (imageId, people);
+            return new ImageOutput(imageId, detections, lines);
         });
 
-        using var sink = DetectionSink.Open(options.Optional("--json"), options.Optional("--jsonl"), output);
         var progress = showProgress && files.Length > 1 ? new ProgressBar(error, files.Length) : null;
         int done = 0, people = 0;
         bool internalError = false;
@@ -90,17 +102,19 @@ internal static class PredictCommand
                 failed++;
                 internalError |= result.IsInternal;
             }
-            foreach (var person in result.People)
-                sink.Write(PoseCommand.ToDetection(result.ImageId, person) with { FileName = result.Path });
-            people += result.People.Count;
+            for (int i = 0; i < result.Output.Lines.Count; i++) sink.Write(result.Output.Detections[i], result.Output.Lines[i]);
+            people += result.Output.Lines.Count;
             progress?.Update(done, failed);
         }
         clock.Stop();
         progress?.Clear();
 
         bool canceled = done < files.Length;
+        // A canceled run leaves an earlier result file as it was: the file at the target is always a whole run's.
+        if (!canceled) sink.Commit();
         error.WriteLine(Summary(done, files.Length, people, failed, clock.Elapsed.TotalMilliseconds, totalMilliseconds, batch.Workers, canceled));
-        if (drawFolder is not null && done > 0) error.WriteLine($"pictures: {drawFolder}");
+        if (canceled && sink.FilePath is { } notWritten) error.WriteLine($"{FilePaths.Printable(notWritten)}: not written (canceled); an earlier file there is unchanged");
+        if (drawFolder is not null && done > 0) error.WriteLine($"pictures: {FilePaths.Printable(drawFolder)}");
         return canceled ? CommandLine.CanceledExitCode : internalError ? 1 : failed > 0 ? 2 : 0;
     }
 
@@ -126,7 +140,7 @@ internal static class PredictCommand
     /// new images, and the images being estimated stop before their next network run (they are not reported).
     /// </summary>
     private sealed class Batch(string[] files, NpwFile model, PersonDetector? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
-        Func<int, PoseEstimator, ImageFileDecoder, (long ImageId, IReadOnlyList<EstimatedPerson> People)> process)
+        Func<int, PoseEstimator, ImageFileDecoder, ImageOutput> process)
     {
         public int Workers { get; } = WorkersFor(threads, files.Length);
 
@@ -195,43 +209,62 @@ internal static class PredictCommand
             string path = files[index];
             try
             {
-                var (imageId, people) = process(index, estimator, decoder);
-                return new(path, imageId, people, null, false, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                return new(path, process(index, estimator, decoder), null, false, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
             catch (Exception e) when (!(e is OperationCanceledException && cancel.IsCancellationRequested))
             {
                 bool isInput = CommandLine.IsInputProblem(e);
                 string message = isInput ? e.Message : $"{path}: internal error ({e.GetType().Name}): {e.Message}";
                 if (isInput && !message.Contains(path, StringComparison.Ordinal)) message = $"{path}: {message}";
-                return new(path, index + 1, [], message, !isInput, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                return new(path, new ImageOutput(index + 1, [], []), FilePaths.Printable(message), !isInput, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
     }
 
-    /// <summary>Where detections go: lines to standard output (the default) or a file, or a COCO array to a file.</summary>
-    private sealed class DetectionSink(TextWriter writer, bool ownsWriter, string? arrayPath) : IDisposable
+    /// <summary>
+    /// Where detections go: lines to standard output (the default), or to a file (<c>--jsonl</c>), or a COCO array to
+    /// a file (<c>--json</c>). A file is written through a <see cref="ResultFile"/>: opened before any image is read
+    /// (a folder that cannot take it fails at once), and it replaces an earlier file only when the run completes.
+    /// </summary>
+    private sealed class DetectionSink : IDisposable
     {
-        private readonly List<CocoKeypointDetection>? _array = arrayPath is null ? null : [];
+        private readonly TextWriter _lines;
+        private readonly ResultFile? _file;
+        private readonly List<CocoKeypointDetection>? _array;
 
-        public static DetectionSink Open(string? jsonPath, string? linesPath, TextWriter output) =>
-            jsonPath is not null ? new(TextWriter.Null, false, jsonPath)
-            : linesPath is not null ? new(new StreamWriter(linesPath), true, null)
-            : new(output, false, null);
+        private DetectionSink(TextWriter lines, ResultFile? file, bool array) => (_lines, _file, _array) = (lines, file, array ? [] : null);
 
-        public void Write(CocoKeypointDetection detection)
+        public static DetectionSink Open(string? jsonPath, string? linesPath, TextWriter output)
+        {
+            if (jsonPath is not null) return new(TextWriter.Null, ResultFile.Create(jsonPath, "--json"), array: true);
+            if (linesPath is null) return new(output, null, array: false);
+            var file = ResultFile.Create(linesPath, "--jsonl");
+            return new(new StreamWriter(file.Stream, leaveOpen: true), file, array: false);
+        }
+
+        /// <summary>The result file's path; null for standard output.</summary>
+        public string? FilePath => _file?.Path;
+
+        public void Write(CocoKeypointDetection detection, string line)
         {
             if (_array is not null) _array.Add(detection);
             else
             {
-                writer.WriteLine(CocoJson.ToJsonLine(detection));
-                writer.Flush();   // a consumer of the stream sees each person as soon as its image is done
+                _lines.WriteLine(line);
+                _lines.Flush();   // a consumer of the stream sees each person as soon as its image is done
             }
         }
 
-        public void Dispose()
+        /// <summary>The run is complete: the result file takes the place of any earlier one.</summary>
+        public void Commit()
         {
-            if (_array is not null) CocoJson.WriteDetections(arrayPath!, _array);
-            if (ownsWriter) writer.Dispose();
+            if (_file is null) return;
+            if (_array is not null) CocoJson.WriteDetections(_file.Stream, _array);
+            else _lines.Flush();
+            _file.Commit();
         }
+
+        /// <summary>Without <see cref="Commit"/>, the temporary file is deleted and an earlier file stays.</summary>
+        public void Dispose() => _file?.Dispose();
     }
 }
