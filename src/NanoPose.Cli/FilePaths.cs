@@ -17,13 +17,19 @@ internal static partial class FilePaths
     /// path that does not exist yet (an output to be created), the longest existing folder above it is resolved and
     /// the rest kept as written.
     /// </summary>
-    public static string Resolve(string path)
+    public static string Resolve(string path) => Resolve(path, linksLeft: 40);
+
+    private static string Resolve(string path, int linksLeft)
     {
         string full = Path.GetFullPath(path);
         var missing = new Stack<string>();
         for (string? current = full; current is not null; current = Path.GetDirectoryName(current))
         {
-            if (RealPath(current) is { } real)
+            string? real = RealPath(current);
+            // A link to something not there yet: a file written through it lands at the link's target.
+            if (real is null && linksLeft > 0 && new FileInfo(current).LinkTarget is { } target)
+                real = Resolve(Path.Combine(Path.GetDirectoryName(current)!, target), linksLeft - 1);
+            if (real is not null)
             {
                 foreach (string part in missing) real = Path.Combine(real, part);
                 return real;
