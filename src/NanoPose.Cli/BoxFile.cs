@@ -10,9 +10,9 @@ namespace NanoPose.Cli;
 /// Person boxes by image id from a COCO results file (a JSON array of objects with <c>image_id</c>, <c>bbox</c>
 /// [x, y, width, height] and <c>score</c>, as detectors write them; keypoints, if present, are ignored). Entries
 /// with a <c>category_id</c> other than 1 (person) are skipped; a missing score counts as 1. Ids must be whole
-/// numbers (785 or 785.0, not 785.9): a fraction would otherwise match a wrong image or drop a box silently.
+/// numbers (785, 785.0 or 7.85e2, not 785.9): a fraction would otherwise match a wrong image or drop a box silently.
 /// </summary>
-internal static class BoxFile
+internal static partial class BoxFile
 {
     /// <summary>The largest box or annotation file read: JSON parsing holds the whole document, about its size again.</summary>
     public const long MaxJsonBytes = 1L << 29;
@@ -58,16 +58,40 @@ internal static class BoxFile
             : throw new CocoFormatException(path, field, $"{FilePaths.Printable(value.GetRawText())} is not a finite number");
     }
 
-    /// <summary>An id: a JSON number whose exact value is a whole number in the range of a 64-bit integer.</summary>
+    /// <summary>An id: a JSON number whose exact value, as written, is a whole number that fits 64 bits.</summary>
     private static long WholeNumber(JsonElement value, string path, string field)
     {
         if (value.ValueKind != JsonValueKind.Number) throw new CocoFormatException(path, field, $"expected a whole number, found {value.ValueKind}");
         if (value.TryGetInt64(out long whole)) return whole;
         string text = value.GetRawText();
-        // decimal holds the written value exactly (28 digits), so 1.0000000001 is not taken for 1.
-        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal exact) && exact == decimal.Truncate(exact)
-            && exact is >= long.MinValue and <= long.MaxValue)
-            return (long)exact;
-        throw new CocoFormatException(path, field, $"expected a whole number (an id), found {FilePaths.Printable(text)}");
+        return WholeDigits(text) switch
+        {
+            null => throw new CocoFormatException(path, field, $"expected a whole number (an id), found {FilePaths.Printable(text)}"),
+            var digits when long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out whole) => whole,
+            _ => throw new CocoFormatException(path, field, $"{FilePaths.Printable(text)} is outside the range of an id (a 64-bit integer)"),
+        };
     }
+
+    /// <summary>
+    /// The digits of a JSON number written with a fraction or an exponent (785.0, 7.85e2) when its exact value is a
+    /// whole number, else null. Read from the text, not through a double or a decimal, which round: 1.0000000001
+    /// (a double rounds longer fractions to 1) and 1e-400 (a decimal rounds it to 0) are not whole.
+    /// </summary>
+    private static string? WholeDigits(string text)
+    {
+        var number = JsonNumber().Match(text);
+        if (!number.Success) return null;
+        string integer = number.Groups[2].Value, digits = integer + number.Groups[3].Value;
+        if (!digits.AsSpan().ContainsAnyExcept('0')) return "0";
+        int exponent = 0;
+        if (number.Groups[4].Success && !int.TryParse(number.Groups[4].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent))
+            return number.Groups[4].Value.StartsWith('-') ? null : number.Groups[1].Value + "9" + new string('9', 20);   // no id is that large
+        long point = (long)integer.Length + exponent;   // where the decimal point falls among the digits
+        if (point <= 0 || digits.AsSpan((int)Math.Min(point, digits.Length)).ContainsAnyExcept('0')) return null;   // a fraction is left
+        if (point > digits.Length + 20) return number.Groups[1].Value + new string('9', 21);   // far beyond 64 bits
+        return number.Groups[1].Value + (point <= digits.Length ? digits[..(int)point] : digits + new string('0', (int)point - digits.Length));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?$")]
+    private static partial System.Text.RegularExpressions.Regex JsonNumber();
 }

@@ -161,6 +161,13 @@ internal static partial class Cli
         finally { Close(fd); }
     }
 
+    /// <summary>Deletes a file made by <see cref="CreateWithRawName"/> (.NET cannot name it).</summary>
+    public static void DeleteWithRawName(string folder, byte[] name) =>
+        Unlink([.. System.Text.Encoding.UTF8.GetBytes(folder + "/"), .. name, 0]);
+
+    [LibraryImport("libc", EntryPoint = "unlink")]
+    private static partial int Unlink(byte[] path);
+
     [LibraryImport("libc", EntryPoint = "mkfifo", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int MkFifo(string path, uint mode);
 
