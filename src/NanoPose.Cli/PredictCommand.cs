@@ -120,7 +120,7 @@ internal static class PredictCommand
 
     private static string Summary(int done, int total, int people, int failed, double wallMilliseconds, double imageMilliseconds,
         int workers, bool canceled) => string.Create(CultureInfo.InvariantCulture,
-        $"{(canceled ? $"canceled after {done} of {total}" : $"{done}")} image{(done == 1 ? "" : "s")}, {people} {(people == 1 ? "person" : "people")}, " +
+        $"{(canceled ? $"canceled after {done} of {total}" : $"{done}")} image{((canceled ? total : done) == 1 ? "" : "s")}, {people} {(people == 1 ? "person" : "people")}, " +
         $"{failed} failed; {wallMilliseconds / 1000:F2} s, {(done == 0 ? 0 : wallMilliseconds / done):F1} ms per image " +
         $"({(done == 0 ? 0 : imageMilliseconds / done):F1} ms each to read, estimate{(workers > 1 ? $", {workers} at a time" : "")})");
 

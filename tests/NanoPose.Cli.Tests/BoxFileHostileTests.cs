@@ -68,6 +68,6 @@ public sealed class BoxFileHostileTests : IDisposable
                     annotations, "images[1].file_name", "out of the image folder");
             });
         }
-        family.Finish(minimumCases: 36, timeBound: TimeSpan.FromSeconds(15));
+        family.Finish(minimumCases: 36, timeBound: TimeSpan.FromSeconds(30));
     }
 }

@@ -61,7 +61,7 @@ public sealed class NonFiniteOutputHostileTests : IDisposable
                 if (everyValue && !float.IsFinite(poison)) Assert.Equal(2, errors.Length);
             });
         }
-        family.Finish(minimumCases: 10, timeBound: TimeSpan.FromSeconds(20));
+        family.Finish(minimumCases: 10, timeBound: TimeSpan.FromSeconds(30));
     }
 
     /// <summary>The model with <paramref name="poison"/> in the named tensor: every value, or one chosen by <paramref name="random"/>.</summary>

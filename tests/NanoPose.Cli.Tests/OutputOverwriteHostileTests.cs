@@ -40,7 +40,7 @@ public sealed class OutputOverwriteHostileTests : IDisposable
             string root = Directory.CreateDirectory(Path.Combine(_folder, $"case{i}")).FullName;
             family.Run($"{i} {clash} spelling {spelling}", () => RunCase(root, clash, spelling, random, jpeg, png, model));
         }
-        family.Finish(minimumCases: 40, timeBound: TimeSpan.FromSeconds(15));
+        family.Finish(minimumCases: 40, timeBound: TimeSpan.FromSeconds(30));
     }
 
     private static void RunCase(string root, Clash clash, int spelling, Random random, byte[] jpeg, byte[] png, byte[] model)
