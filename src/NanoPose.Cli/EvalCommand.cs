@@ -55,6 +55,7 @@ internal static class EvalCommand
     {
         string field = $"images[{index}].file_name";
         if (fileName is null) throw new CocoFormatException(annotationsSource, field, "is missing");
+        if (fileName.Length == 0 || fileName.Contains('\0')) throw new CocoFormatException(annotationsSource, field, "is empty or holds a NUL character");
         string folder = Path.GetFullPath(imageFolder);
         string path = Path.GetFullPath(Path.Combine(folder, fileName));
         bool inside = !Path.IsPathRooted(fileName) && !fileName.Split('/', '\\').Contains("..")

@@ -60,9 +60,11 @@ internal static class PredictCommand
         // Before any work: no output may replace an input (a drawing over its photo, results over a box file), and
         // every output folder must take files.
         string?[] inputFiles = [.. files, options.Optional("--model"), boxPath, options.Optional("--detector") is "none" ? null : options.Optional("--detector")];
-        OutputFiles.RefuseOverwrites(inputFiles.OfType<string>(),
-            [.. (jsonPath ?? linesPath) is { } resultPath ? [(jsonPath is null ? "--jsonl" : "--json", resultPath)] : Array.Empty<(string, string)>(),
-             .. (drawPaths ?? []).Select(path => ("--draw", path))]);
+        var outputFiles = new List<(string Option, string Path)>();
+        if (jsonPath is not null) outputFiles.Add(("--json", jsonPath));
+        if (linesPath is not null) outputFiles.Add(("--jsonl", linesPath));
+        outputFiles.AddRange((drawPaths ?? []).Select(path => ("--draw", path)));
+        OutputFiles.RefuseOverwrites(inputFiles.OfType<string>(), outputFiles);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
         // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe).
         int threadsPerImage = Batch.ThreadsPerEstimator(threads, files.Length);
