@@ -50,13 +50,16 @@ internal static class OutputFiles
 /// A result file written through a temporary file in the target's folder that is renamed over the target only by
 /// <see cref="Commit"/>: a run that fails, is canceled or is killed leaves any earlier file intact, and the temporary
 /// file is deleted on the way out (by <see cref="Dispose"/>, or by <see cref="OutputGuard"/> on a second Ctrl+C).
+/// A link is written through (the file it names is replaced, the link stays); a target that exists and is no regular
+/// file (a pipe, <c>/dev/stdout</c> on a terminal) is a stream, written directly.
 /// </summary>
 internal sealed class ResultFile : IDisposable
 {
-    private readonly string _temporary;
+    private readonly string? _temporary, _target;
     private bool _done;
 
-    private ResultFile(string path, string temporary, Stream stream) => (Path, _temporary, Stream) = (path, temporary, stream);
+    private ResultFile(string path, string? temporary, string? target, Stream stream) =>
+        (Path, _temporary, _target, Stream) = (path, temporary, target, stream);
 
     public string Path { get; }
 
@@ -68,14 +71,17 @@ internal sealed class ResultFile : IDisposable
     public static ResultFile Create(string path, string option)
     {
         if (Directory.Exists(path)) throw new OutputException($"{option} {OutputFiles.Show(path)}: is a folder; {option} needs a file name");
-        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        string temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        if (File.Exists(path) && !NanoPose.IO.InputFile.IsRegularFile(path))
+            return new ResultFile(path, null, null, new FileStream(path, FileMode.Open, FileAccess.Write));
+        string target = FilePaths.Resolve(path);
+        string folder = System.IO.Path.GetDirectoryName(target)!;
+        string temporary = System.IO.Path.Combine(folder, $".{System.IO.Path.GetFileName(target)}.{Guid.NewGuid():N}.tmp");
         using var writing = OutputGuard.Writing();
         try
         {
             Directory.CreateDirectory(folder);
             OutputGuard.Track(temporary);
-            return new ResultFile(path, temporary, new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None));
+            return new ResultFile(path, temporary, target, new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -97,10 +103,11 @@ internal sealed class ResultFile : IDisposable
     {
         using var writing = OutputGuard.Writing();
         Stream.Flush();
-        if (Stream is FileStream file) file.Flush(flushToDisk: true);
+        if (Stream is FileStream file && _temporary is not null) file.Flush(flushToDisk: true);
         Stream.Dispose();
-        File.Move(_temporary, Path, overwrite: true);
         _done = true;
+        if (_temporary is null) return;   // a stream: written in place
+        File.Move(_temporary, _target!, overwrite: true);
         OutputGuard.Forget(_temporary);
     }
 
@@ -109,6 +116,7 @@ internal sealed class ResultFile : IDisposable
         if (_done) return;
         _done = true;
         Stream.Dispose();
+        if (_temporary is null) return;
         File.Delete(_temporary);
         OutputGuard.Forget(_temporary);
     }
