@@ -101,7 +101,24 @@ public sealed class MessageHostileTests : IDisposable
                 Cli.AssertRefused(result, args.Contains("--images") && args[^1] == image ? "is a file" : "is a folder");
                 Assert.DoesNotContain("Could not find", result.Error);
             });
-        family.Finish(minimumCases: 40, timeBound: TimeSpan.FromSeconds(15));
+        // Architecture numbers far out of range (the engine checks them; no overflow may surface as an internal error).
+        var architecture = Models.LiteHrnet.LiteHrnetConfig.Known["litehrnet-18"].ToArchitecture();
+        var numbers = architecture.Properties.Where(p => p.Value.Kind == ArchitectureValueKind.Int).Select(p => p.Key).ToArray();
+        long[] extremes = [long.MaxValue, int.MaxValue, -1, 1L << 40];
+        for (int i = 0; i < 12; i++)
+        {
+            var random = family.CaseRandom(100 + i);
+            string key = numbers[random.Next(numbers.Length)];
+            long extreme = extremes[random.Next(extremes.Length)];
+            family.Run($"architecture {key} = {extreme}", () =>
+            {
+                string file = Path.Combine(_folder, $"extreme{i}.npw");
+                File.WriteAllBytes(file, new NpwWriter(architecture.Set(key, extreme)).ToBytes());
+                var result = Cli.Run("info", "--model", file);
+                Cli.AssertRefused(result, file);
+            });
+        }
+        family.Finish(minimumCases: 52, timeBound: TimeSpan.FromSeconds(15));
     }
 
     /// <summary>No character that moves the cursor, changes colours or reorders text: only printable text and line breaks.</summary>
