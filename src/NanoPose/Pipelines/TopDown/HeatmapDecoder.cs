@@ -45,9 +45,9 @@ public static class HeatmapDecoder
                 if (decoding == HeatmapDecoding.Default) (x, y) = QuarterOffset(map, height, width, x, y);
                 else
                 {
-                    var logBlurred = buffers.AsSpan(0, plane);
-                    DarkRefinement.BlurLog(map, height, width, DarkKernel, logBlurred, buffers.AsSpan(plane, plane));
-                    (x, y) = DarkRefinement.Taylor(logBlurred, height, width, x, y);
+                    var blurred = buffers.AsSpan(0, plane);
+                    DarkRefinement.Blur(map, height, width, DarkKernel, blurred, buffers.AsSpan(plane, plane));
+                    (x, y) = DarkRefinement.Taylor(blurred, height, width, x, y);
                 }
                 keypoints[j] = new Keypoint(x, y, max);
             }
