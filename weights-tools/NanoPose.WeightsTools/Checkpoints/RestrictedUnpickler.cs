@@ -216,7 +216,7 @@ internal sealed class RestrictedUnpickler
         PickleTuple => "a tuple",
         PickleDict { IsOrderedDict: true } => "a collections.OrderedDict",
         PickleDict => "a dict",
-        PickleGlobal g => $"the global '{g}'",
+        PickleGlobal g => $"a global '{g}'",
         TorchStorage => "a storage",
         TorchTensorView => "a tensor",
         _ => $"a {value.GetType().Name}",

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NanoPose.Layers;
 using NanoPose.WeightsTools.Checkpoints;
 
@@ -33,7 +34,7 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         int negative = variance.AsSpan().IndexOfAnyInRange(float.NegativeInfinity, -float.Epsilon);
         if (negative >= 0)
         {
-            _invalid.Add($"{bn}.running_var[{negative}] is {variance[negative]}, a negative variance");
+            _invalid.Add($"{bn}.running_var[{negative}] is {variance[negative].ToString(CultureInfo.InvariantCulture)}, a negative variance");
             variance = [];
         }
         Resolve(bn + ".num_batches_tracked"); // a training counter: consumed, unused
@@ -83,7 +84,7 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         }
         if (ModelConversion.FirstNonFinite(tensor.Data) is int at)
         {
-            _invalid.Add($"{tensor.Name}[{at}] is {tensor.Data[at]}");
+            _invalid.Add($"{tensor.Name}[{at}] is {tensor.Data[at].ToString(CultureInfo.InvariantCulture)}");
             return [];
         }
         return tensor.Data;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 using NanoPose.Models.EfficientHrnet;
@@ -105,12 +106,12 @@ public static class ModelConversion
             foreach (var (suffix, values) in new[] { ("weight", weights.Weight), ("bias", weights.Bias) })
             {
                 if (FirstNonFinite(values) is int at)
-                    throw new WeightFileException(source, $"{request.Name}.{suffix}[{at}] is {values[at]}{(request.BatchNorm is null ? "" : $" after folding in {request.BatchNorm}")}; a weight must be finite");
+                    throw new WeightFileException(source, $"{request.Name}.{suffix}[{at}] is {values[at].ToString(CultureInfo.InvariantCulture)}{(request.BatchNorm is null ? "" : $" after folding in {request.BatchNorm}")}; a weight must be finite");
                 if (suffix == "weight" && storeAs == WeightDType.Float16)
                 {
                     int beyond = values.AsSpan().IndexOfAnyExceptInRange((float)-Half.MaxValue, (float)Half.MaxValue);
                     if (beyond >= 0)
-                        throw new WeightFileException(source, $"{request.Name}.weight[{beyond}] is {values[beyond]}, beyond float16's ±{(float)Half.MaxValue}; convert without --fp16");
+                        throw new WeightFileException(source, $"{request.Name}.weight[{beyond}] is {values[beyond].ToString(CultureInfo.InvariantCulture)}, beyond float16's ±65504; convert without --fp16");
                 }
             }
         }
