@@ -35,7 +35,10 @@ internal sealed class CheckpointBudget(long fileBytes, string source)
         if (!Allows(bytes)) throw Refusal(bytes, what);
     }
 
-    public CheckpointException Refusal(long bytes, string what) =>
-        new(source, $"{what} would need {bytes} bytes more, beyond the memory budget of a {fileBytes}-byte checkpoint: "
-                    + $"{Limit} bytes ({BaseBytes >> 20} MiB + {BytesPerFileByte} × its size), {Used} already used");
+    public CheckpointException Refusal(long bytes, string what)
+    {
+        long used = Used;
+        string need = bytes == 0 ? $"{what} take {used} bytes" : $"{what} would need {bytes} bytes more than the {used} already used";
+        return new(source, $"{need}, beyond the memory budget of a {fileBytes}-byte checkpoint: {Limit} bytes ({BaseBytes >> 20} MiB + {BytesPerFileByte} × its size)");
+    }
 }
