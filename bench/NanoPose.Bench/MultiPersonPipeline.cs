@@ -92,7 +92,8 @@ internal static class MultiPersonPipeline
             _detector = new OrtNetwork(detector, DetectorSize, DetectorSize);
             var config = pose.ReadConfiguration(Models.LiteHrnet.LiteHrnetConfig.FromArchitecture);
             _pose = new OrtNetwork(pose, config.InputHeight, config.InputWidth);
-            _pipeline = new TopDownPipeline(_pose, new TopDownOptions());
+            // The estimator's defaults (DARK decoding), so both sides do the same post-processing.
+            _pipeline = new TopDownPipeline(_pose, new TopDownOptions { Decoding = new PoseEstimatorOptions().Decoding });
             var maps = _detector.Outputs;
             _levels = new PicoDetOutputs([.. Enumerable.Range(0, 4).Select(l => new PicoDetLevel(8 << l, maps[3 * l], maps[3 * l + 1], maps[3 * l + 2]))],
                 PicoDetDecoder.Bins);

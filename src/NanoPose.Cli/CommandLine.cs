@@ -18,11 +18,11 @@ internal static class CommandLine
 
     public const string Usage = """
         usage: nanopose predict <image|folder|glob>... [--model <file.npw>] [--boxes <results-or-dets.json>] [--flip]
-                                [--decode default|dark] [--json <out.json> | --jsonl <out.jsonl>]
+                                [--decode dark|default] [--json <out.json> | --jsonl <out.jsonl>]
                                 [--draw <dir>] [--draw-format png|jpg] [--min-score <0..1>]
                                 [--threads <n>]
                nanopose eval --annotations <gt.json> --images <dir> [--model <file.npw>] [--boxes gt|<dets.json>]
-                             [--flip] [--decode default|dark] [--json <stats.json>]
+                             [--flip] [--decode dark|default] [--json <stats.json>]
                nanopose bench [--model <file.npw> | --detector 192|320] [--runs <n>] [--input <W>x<H>] [--threads <n>] [--profile]
                nanopose info [--model <file.npw>]
                nanopose forward --input <image.npy> --out-dir <dir> [--model <file.npw>]

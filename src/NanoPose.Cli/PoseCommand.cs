@@ -11,7 +11,8 @@ internal static class PoseCommand
         FlipTest = options.Flag("--flip"),
         Decoding = options.Optional("--decode") switch
         {
-            null or "default" => HeatmapDecoding.Default,
+            null => new PoseEstimatorOptions().Decoding,
+            "default" => HeatmapDecoding.Default,
             "dark" => HeatmapDecoding.Dark,
             var other => throw new UsageException($"--decode must be default or dark, not '{other}'"),
         },

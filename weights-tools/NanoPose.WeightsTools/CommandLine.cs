@@ -1,3 +1,4 @@
+using NanoPose.IO;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.Conversion;
@@ -42,7 +43,7 @@ public static class CommandLine
         }
         catch (Exception e) when (e is CheckpointException or NcnnException or OpenVinoException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {Printable.Text(e.Message)}");
             return 2;
         }
     }
@@ -98,8 +99,7 @@ public static class CommandLine
             }
         }
         if (target is null) return Fail(error, "export-onnx needs -o");
-        if (!File.Exists(model)) throw new WeightFileException(model, "no such file");
-        var file = NpwFile.Load(model);
+        var file = NpwFile.Parse(InputFile.ReadAllBytes(model, Array.MaxLength, "weight"), model);
         File.WriteAllBytes(target, OnnxExport.Export(file, size?.Height, size?.Width));
         output.WriteLine($"{target}: {file.Architecture.Variant}, ONNX opset {OnnxGraph.Opset}");
         return 0;
@@ -107,7 +107,7 @@ public static class CommandLine
 
     private static int Fail(TextWriter error, string problem)
     {
-        error.WriteLine($"error: {problem}\n{Usage}");
+        error.WriteLine($"error: {Printable.Text(problem)}\n{Usage}");
         return 2;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NanoPose.IO;
 using NanoPose.Weights;
 using NanoPose.WeightsTools.Checkpoints;
 using NanoPose.WeightsTools.OpenVino;
@@ -8,25 +9,26 @@ namespace NanoPose.WeightsTools;
 /// <summary><c>inspect &lt;file&gt;</c>: the tensors (name, dtype, shape) of a PyTorch checkpoint or .npw file and their counts, or the convolutions of an OpenVINO IR.</summary>
 internal static class Inspect
 {
+    /// <summary>Prints what <paramref name="path"/> holds. Names and values from the file are printed through
+    /// <see cref="Printable"/>, so a file cannot write escape sequences to the terminal.</summary>
     public static void Run(string path, TextWriter output)
     {
-        if (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase)) InspectOpenVino(OpenVinoIrFile.Load(path), output);
-        else if (IsNpw(path)) InspectNpw(NpwFile.Load(path), output);
-        else InspectCheckpoint(TorchCheckpoint.Load(path), output);
-    }
-
-    private static bool IsNpw(string path)
-    {
-        using var stream = File.OpenRead(path);
-        Span<byte> start = stackalloc byte[4];
-        return stream.ReadAtLeast(start, 4, throwOnEndOfStream: false) == 4 && start.SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'N', (byte)'P', (byte)'W']);
+        if (path.EndsWith(".xml", StringComparison.OrdinalIgnoreCase))
+        {
+            InspectOpenVino(OpenVinoIrFile.Load(path), output);
+            return;
+        }
+        // Read once, as a regular file with a cap (a FIFO or /dev/zero is refused by name), then told apart by its start.
+        byte[] bytes = InputFile.ReadAllBytes(path, Array.MaxLength, "weight or checkpoint");
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'N', (byte)'P', (byte)'W'])) InspectNpw(NpwFile.Parse(bytes, path), output);
+        else InspectCheckpoint(TorchCheckpoint.Parse(bytes, path), output);
     }
 
     private static void InspectNpw(NpwFile file, TextWriter output)
     {
         var architecture = file.Architecture;
-        output.WriteLine($"{file.Source}: NanoPose weight file, {architecture.Family} / {architecture.Variant}");
-        foreach (var (key, value) in architecture.Properties) output.WriteLine($"  {key} = {value}");
+        output.WriteLine(Printable.Text($"{file.Source}: NanoPose weight file, {architecture.Family} / {architecture.Variant}"));
+        foreach (var (key, value) in architecture.Properties) output.WriteLine(Printable.Text($"  {key} = {value}"));
         foreach (var tensor in file.Tensors) WriteTensor(output, tensor.Name, tensor.DType.ToString(), tensor.Shape);
         long parameters = file.Tensors.Sum(t => t.ElementCount);
         output.WriteLine($"{file.Tensors.Count} tensors, {Format(parameters)} parameters");
@@ -34,7 +36,7 @@ internal static class Inspect
 
     private static void InspectCheckpoint(Checkpoint checkpoint, TextWriter output)
     {
-        output.WriteLine($"{checkpoint.Source}: PyTorch checkpoint ({checkpoint.Format} format)");
+        output.WriteLine(Printable.Text($"{checkpoint.Source}: PyTorch checkpoint ({checkpoint.Format} format)"));
         foreach (var tensor in checkpoint.Tensors) WriteTensor(output, tensor.Name, tensor.DType.ToString(), tensor.Shape);
         output.WriteLine($"{checkpoint.Tensors.Count} tensors, {Format(checkpoint.ElementCount)} elements, "
                          + $"{Format(checkpoint.ParameterCount)} parameters (without BatchNorm running statistics)");
@@ -43,13 +45,13 @@ internal static class Inspect
     /// <summary>An IR's convolutions in xml order: their weights are what a conversion takes from it.</summary>
     private static void InspectOpenVino(OpenVinoIrFile ir, TextWriter output)
     {
-        output.WriteLine($"{ir.Source}: OpenVINO IR, {ir.Layers.Count} layers, {ir.Edges.Count} edges, .bin {Format(ir.BinLength)} bytes");
+        output.WriteLine(Printable.Text($"{ir.Source}: OpenVINO IR, {ir.Layers.Count} layers, {ir.Edges.Count} edges, .bin {Format(ir.BinLength)} bytes"));
         int count = 0;
         long parameters = 0;
         foreach (var layer in ir.Layers.Where(l => l.Type is "Convolution" or "GroupConvolution"))
         {
             var weight = layer.InputPort(1)!.Dims;
-            output.WriteLine($"  {layer.Name}  {layer.Type}  [{string.Join(", ", weight)}]");
+            output.WriteLine(Printable.Text($"  {layer.Name}  {layer.Type}  [{string.Join(", ", weight)}]"));
             count++;
             parameters += weight.Aggregate(1L, (a, b) => a * b);
         }
@@ -57,7 +59,7 @@ internal static class Inspect
     }
 
     private static void WriteTensor(TextWriter output, string name, string dtype, int[] shape)
-        => output.WriteLine($"  {name}  {dtype}  [{string.Join(", ", shape)}]");
+        => output.WriteLine(Printable.Text($"  {name}  {dtype}  [{string.Join(", ", shape)}]"));
 
     private static string Format(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -184,7 +184,7 @@ public class TorchCheckpointTests
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
             SyntheticCheckpoint.Add(zip, "archive/data.pkl", new PickleBuilder().Proto().EmptyDict().Mark().Str("epoch").Int(3).SetItems().Stop().ToArray());
         var e = Assert.Throws<CheckpointException>(() => TorchCheckpoint.Parse(buffer.ToArray(), "meta_only.pth"));
-        Assert.Contains("'epoch' is a int, not a tensor (top-level keys: 'epoch')", e.Message);
+        Assert.Contains("'epoch' is an int, not a tensor (top-level keys: 'epoch')", e.Message);
     }
 
     [Theory]

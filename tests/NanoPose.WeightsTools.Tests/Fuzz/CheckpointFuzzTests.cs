@@ -207,8 +207,10 @@ public class CheckpointFuzzTests
             "unexpected persistent id 'storage'");
 
         // Sizes, strides and offsets.
-        yield return ("huge size", ZipTensor(12, 48, 0, [1L << 40, 1L << 40], [1, 1]), "has more elements than its 12-element storage");
-        yield return ("size product overflowing", ZipTensor(12, 48, 0, [long.MaxValue, long.MaxValue, long.MaxValue], [1, 1, 1]), "has more elements than its 12-element storage");
+        yield return ("huge size", ZipTensor(12, 48, 0, [1L << 40, 1L << 40], [1, 1]), "dimension 0 is 1099511627776, more than 2147483647");
+        yield return ("size above int beside a small one", ZipTensor(12, 48, 0, [2, 1L << 40], [1, 1]), "dimension 1 is 1099511627776, more than 2147483647");
+        yield return ("size product past the storage", ZipTensor(12, 48, 0, [1L << 20, 1L << 20], [1, 1]), "has more elements than its 12-element storage");
+        yield return ("size product overflowing", ZipTensor(12, 48, 0, [long.MaxValue, long.MaxValue, long.MaxValue], [1, 1, 1]), "more than 2147483647");
         yield return ("negative size", ZipTensor(12, 48, 0, [-1, 12], [12, 1]), "negative size or stride");
         yield return ("negative stride", ZipTensor(12, 48, 0, [12], [-1]), "negative size or stride");
         yield return ("huge stride", ZipTensor(12, 48, 0, [2], [long.MaxValue]), "reaches element");

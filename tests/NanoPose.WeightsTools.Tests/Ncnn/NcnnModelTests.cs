@@ -192,8 +192,8 @@ public class NcnnModelTests
     public void MissingFilesAreNamed()
     {
         string path = Path.Combine(Path.GetTempPath(), $"nanopose-{Guid.NewGuid():N}.param");
-        var error = Assert.Throws<NcnnException>(() => NcnnModel.Load(path));
-        Assert.Equal($"{path}: file not found", error.Message);
+        var error = Assert.Throws<NanoPose.IO.InputFileException>(() => NcnnModel.Load(path));
+        Assert.Equal($"{path}: does not exist", error.Message);
     }
 
     /// <summary>Writes .bin blocks the way ncnn does: a tag and the weights, then untagged float32 biases.</summary>

@@ -72,7 +72,7 @@ public sealed class ExportOnnxCommandTests : IDisposable
     {
         string missing = Path.Combine(_directory, "absent.npw");
         var (exitCode, _, error) = Run("export-onnx", missing, "-o", Path.Combine(_directory, "out.onnx"));
-        Assert.Equal((2, $"error: {missing}: no such file"), (exitCode, error.Trim()));
+        Assert.Equal((2, $"error: {missing}: does not exist"), (exitCode, error.Trim()));
     }
 
     [Fact]

@@ -218,7 +218,7 @@ public class PicoDetIrTests
 
         (output, error) = (new StringWriter(), new StringWriter());
         Assert.Equal(2, CommandLine.Run(["convert", "missing.xml", "--arch", ModelConversion.Architectures.Keys.First(), "-o", "unused.npw"], output, error));
-        Assert.Contains("missing.xml: file not found", error.ToString());
+        Assert.Contains("missing.xml: does not exist", error.ToString());
 
         (output, error) = (new StringWriter(), new StringWriter());
         Assert.Equal(0, CommandLine.Run(["inspect", xmlPath], output, error));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Numerics;
 using System.Text;
 
@@ -10,8 +11,11 @@ namespace NanoPose.WeightsTools.Checkpoints;
 /// collections.OrderedDict, the torch tensor/parameter rebuild functions and the torch storage classes as
 /// type markers; REDUCE may only call the first ones, BUILD only applies to an OrderedDict, and persistent
 /// ids are resolved by the caller into storages. Everything else is refused with the name and byte position.
-/// Memory is bounded by the input: every opcode pushes at most one value, and lengths are checked
-/// against the bytes left before anything is allocated.
+/// Memory is bounded by the input and the <see cref="CheckpointBudget"/>: every opcode pushes at most one value,
+/// lengths are checked against the bytes left, and the budget is checked at every opcode and before every string,
+/// bytes or container whose size the pickle chooses. Dict keys and memo indices are hashed with a per-process random
+/// seed (<see cref="PickleKeyComparer"/>), so keys chosen to collide cannot make inserting quadratic. No value is
+/// walked recursively here; what formats values for messages stops at <see cref="MaxShownDepth"/>.
 /// </summary>
 internal sealed class RestrictedUnpickler
 {
@@ -20,17 +24,19 @@ internal sealed class RestrictedUnpickler
     private readonly Func<object?, TorchStorage>? _persistentLoad;
     private readonly List<object?> _stack = [];
     private readonly List<int> _marks = [];
-    private readonly Dictionary<long, object?> _memo = [];
+    private readonly Dictionary<long, object?> _memo = new(PickleKeyComparer.Int64);
+    private readonly CheckpointBudget _budget;
     private int _pos;
     private int _opStart;
 
-    private RestrictedUnpickler(byte[] data, int start, string source, Func<object?, TorchStorage>? persistentLoad)
-        => (_data, _pos, _source, _persistentLoad) = (data, start, source, persistentLoad);
+    private RestrictedUnpickler(byte[] data, int start, string source, CheckpointBudget budget, Func<object?, TorchStorage>? persistentLoad)
+        => (_data, _pos, _source, _budget, _persistentLoad) = (data, start, source, budget, persistentLoad);
 
-    /// <summary>Reads the pickle starting at <paramref name="position"/> and advances it past the STOP opcode.</summary>
-    public static object? Load(byte[] data, ref int position, string source, Func<object?, TorchStorage>? persistentLoad = null)
+    /// <summary>Reads the pickle starting at <paramref name="position"/> and advances it past the STOP opcode; what it
+    /// builds counts against <paramref name="budget"/> (by default that of a file holding just this pickle).</summary>
+    public static object? Load(byte[] data, ref int position, string source, Func<object?, TorchStorage>? persistentLoad = null, CheckpointBudget? budget = null)
     {
-        var reader = new RestrictedUnpickler(data, position, source, persistentLoad);
+        var reader = new RestrictedUnpickler(data, position, source, budget ?? new CheckpointBudget(data.Length, source), persistentLoad);
         object? result = reader.Run();
         position = reader._pos;
         return result;
@@ -43,6 +49,7 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             _opStart = _pos;
+            Reserve(0);   // what the previous opcodes built
             byte op = ReadByte();
             switch (op)
             {
@@ -72,10 +79,10 @@ internal sealed class RestrictedUnpickler
                 case (byte)'X': Push(ReadUtf8(ReadLength(4))); break;        // BINUNICODE
                 case 0x8C: Push(ReadUtf8(ReadByte())); break;                // SHORT_BINUNICODE
                 case 0x8D: Push(ReadUtf8(ReadLength(8))); break;             // BINUNICODE8
-                case (byte)'T': Push(Encoding.Latin1.GetString(Take(ReadLength(4)))); break;   // BINSTRING (Python 2 str)
-                case (byte)'U': Push(Encoding.Latin1.GetString(Take(ReadByte()))); break;      // SHORT_BINSTRING
-                case (byte)'B': Push(Take(ReadLength(4)).ToArray()); break;  // BINBYTES
-                case (byte)'C': Push(Take(ReadByte()).ToArray()); break;     // SHORT_BINBYTES
+                case (byte)'T': Push(ReadLatin1(ReadLength(4))); break;      // BINSTRING (Python 2 str)
+                case (byte)'U': Push(ReadLatin1(ReadByte())); break;         // SHORT_BINSTRING
+                case (byte)'B': Push(ReadBytes(ReadLength(4))); break;       // BINBYTES
+                case (byte)'C': Push(ReadBytes(ReadByte())); break;          // SHORT_BINBYTES
 
                 case (byte)')': Push(new PickleTuple([])); break;
                 case 0x85: Push(new PickleTuple(PopN(1))); break;
@@ -84,16 +91,16 @@ internal sealed class RestrictedUnpickler
                 case (byte)'t': Push(new PickleTuple(PopMark())); break;
                 case (byte)']': Push(new List<object?>()); break;
                 case (byte)'l': Push(new List<object?>(PopMark())); break;
-                case (byte)'a': { object? item = Pop(); AsList(Peek()).Add(item); break; }
-                case (byte)'e': { object?[] items = PopMark(); AsList(Peek()).AddRange(items); break; }
+                case (byte)'a': { object? item = Pop(); var list = AsList(Peek()); ReserveGrowth(list.Count + 1, list.Capacity, IntPtr.Size); list.Add(item); break; }
+                case (byte)'e': { object?[] items = PopMark(); var list = AsList(Peek()); ReserveGrowth(list.Count + items.Length, list.Capacity, IntPtr.Size); list.AddRange(items); break; }
                 case (byte)'}': Push(new PickleDict(isOrderedDict: false)); break;
                 case (byte)'d': { var dict = new PickleDict(false); SetItems(dict, PopMark()); Push(dict); break; }
                 case (byte)'s': { object? value = Pop(), key = Pop(); SetItems(AsDict(Peek()), [key, value]); break; }
                 case (byte)'u': { object?[] items = PopMark(); SetItems(AsDict(Peek()), items); break; }
 
-                case (byte)'q': _memo[ReadByte()] = Peek(); break;           // BINPUT
-                case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(); break;        // LONG_BINPUT
-                case 0x94: _memo[_memo.Count] = Peek(); break;               // MEMOIZE
+                case (byte)'q': Memoize(ReadByte()); break;                  // BINPUT
+                case (byte)'r': Memoize(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))); break;   // LONG_BINPUT
+                case 0x94: Memoize(_memo.Count); break;                      // MEMOIZE
                 case (byte)'h': Push(MemoGet(ReadByte())); break;            // BINGET
                 case (byte)'j': Push(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break;         // LONG_BINGET
 
@@ -136,8 +143,8 @@ internal sealed class RestrictedUnpickler
 
     private object Reduce(object? callable, object? args)
     {
-        if (callable is not PickleGlobal global) throw Bad($"refusing to call a {Describe(callable)}");
-        if (args is not PickleTuple a) throw Bad($"arguments of '{global}' are a {Describe(args)}, not a tuple");
+        if (callable is not PickleGlobal global) throw Bad($"refusing to call {Describe(callable)}");
+        if (args is not PickleTuple a) throw Bad($"arguments of '{global}' are {Describe(args)}, not a tuple");
         switch (global.Name)
         {
             case "OrderedDict":
@@ -145,10 +152,10 @@ internal sealed class RestrictedUnpickler
                 return new PickleDict(isOrderedDict: true);
             case "_rebuild_tensor_v2" when a.Count is 6 or 7:   // (storage, offset, size, stride, requires_grad, hooks[, metadata])
             case "_rebuild_tensor" when a.Count == 4:            // (storage, offset, size, stride)
-                if (a[0] is not TorchStorage storage) throw Bad($"'{global}' expects a storage, got a {Describe(a[0])}");
+                if (a[0] is not TorchStorage storage) throw Bad($"'{global}' expects a storage, got {Describe(a[0])}");
                 return new TorchTensorView(storage, AsLong(a[1], "storage offset"), AsLongs(a[2], "size"), AsLongs(a[3], "stride"));
             case "_rebuild_parameter" when a.Count == 3:         // (data, requires_grad, backward_hooks)
-                return a[0] as TorchTensorView ?? throw Bad($"'{global}' expects a tensor, got a {Describe(a[0])}");
+                return a[0] as TorchTensorView ?? throw Bad($"'{global}' expects a tensor, got {Describe(a[0])}");
             default:
                 throw Bad($"refusing to call '{global}' with {a.Count} arguments");
         }
@@ -157,54 +164,99 @@ internal sealed class RestrictedUnpickler
     /// <summary>BUILD sets an object's state; torch.save uses it only for the OrderedDict's _metadata, which is not needed.</summary>
     private void Build(object? target, object? state)
     {
-        if (target is not PickleDict { IsOrderedDict: true }) throw Bad($"refusing BUILD on a {Describe(target)}");
-        if (state is not PickleDict) throw Bad($"BUILD state of an OrderedDict is a {Describe(state)}");
+        if (target is not PickleDict { IsOrderedDict: true }) throw Bad($"refusing BUILD on {Describe(target)}");
+        if (state is not PickleDict) throw Bad($"BUILD state of an OrderedDict is {Describe(state)}");
+    }
+
+    private void Memoize(long key)
+    {
+        ReserveGrowth(_memo.Count + 1, _memo.Capacity, MemoEntryBytes);
+        _memo[key] = Peek();
     }
 
     private void SetItems(PickleDict dict, object?[] items)
     {
         if (items.Length % 2 != 0) throw Bad("odd number of items for a dict");
+        ReserveGrowth(dict.Count + items.Length / 2, dict.Capacity, PickleDict.BytesPerItem);
         for (int i = 0; i < items.Length; i += 2)
         {
-            object key = items[i] is string or long or bool or double or PickleTuple ? items[i]! : throw Bad($"dict key is a {Describe(items[i])}");
+            object key = items[i] is string or long or bool or double or PickleTuple ? items[i]! : throw Bad($"dict key is {Describe(items[i])}");
             dict.Set(key, items[i + 1]);
         }
     }
 
-    private long AsLong(object? value, string what) => value as long? ?? throw Bad($"{what} is a {Describe(value)}, not an int");
+    private long AsLong(object? value, string what) => value switch
+    {
+        long number => number,
+        BigInteger big => throw Bad($"{what} {Truncate(big.ToString(CultureInfo.InvariantCulture))} does not fit in 64 bits"),
+        _ => throw Bad($"{what} is {Describe(value)}, not an int"),
+    };
 
     private long[] AsLongs(object? value, string what)
     {
-        if (value is not PickleTuple t) throw Bad($"{what} is a {Describe(value)}, not a tuple");
+        if (value is not PickleTuple t) throw Bad($"{what} is {Describe(value)}, not a tuple");
         var result = new long[t.Count];
         for (int i = 0; i < result.Length; i++) result[i] = AsLong(t[i], what);
         return result;
     }
 
-    private List<object?> AsList(object? value) => value as List<object?> ?? throw Bad($"APPEND to a {Describe(value)}");
-    private PickleDict AsDict(object? value) => value as PickleDict ?? throw Bad($"SETITEM on a {Describe(value)}");
+    private List<object?> AsList(object? value) => value as List<object?> ?? throw Bad($"APPEND to {Describe(value)}");
+    private PickleDict AsDict(object? value) => value as PickleDict ?? throw Bad($"SETITEM on {Describe(value)}");
 
+    /// <summary>The Python type of a value, with its article ("an int", "a tuple", "None"), for messages.</summary>
     internal static string Describe(object? value) => value switch
     {
         null => "None",
-        string => "str",
-        long or BigInteger => "int",
-        double => "float",
-        bool => "bool",
-        byte[] => "bytes",
-        List<object?> => "list",
-        PickleTuple => "tuple",
-        PickleDict { IsOrderedDict: true } => "collections.OrderedDict",
-        PickleDict => "dict",
-        PickleGlobal g => $"global '{g}'",
-        TorchStorage => "storage",
-        TorchTensorView => "tensor",
-        _ => value.GetType().Name,
+        string => "a str",
+        long or BigInteger => "an int",
+        double => "a float",
+        bool => "a bool",
+        byte[] => "a bytes object",
+        List<object?> => "a list",
+        PickleTuple => "a tuple",
+        PickleDict { IsOrderedDict: true } => "a collections.OrderedDict",
+        PickleDict => "a dict",
+        PickleGlobal g => $"a global '{g}'",
+        TorchStorage => "a storage",
+        TorchTensorView => "a tensor",
+        _ => $"a {value.GetType().Name}",
     };
+
+    /// <summary>How deep <see cref="Show"/> looks into nested tuples; pickles can nest (and, through the memo, loop) without end.</summary>
+    internal const int MaxShownDepth = 4;
+    /// <summary>How many items of one tuple <see cref="Show"/> lists.</summary>
+    internal const int MaxShownItems = 8;
+
+    /// <summary>A short rendering of a value for messages: strings quoted and cut, tuples to <see cref="MaxShownDepth"/>
+    /// levels and <see cref="MaxShownItems"/> items, anything else by its type.</summary>
+    internal static string Show(object? value, int depth = 0) => value switch
+    {
+        string s => $"'{Truncate(s)}'",
+        long n => n.ToString(CultureInfo.InvariantCulture),
+        PickleTuple t when depth >= MaxShownDepth => "(…)",
+        PickleTuple t => $"({string.Join(", ", t.Items.Take(MaxShownItems).Select(item => Show(item, depth + 1)))}{(t.Count > MaxShownItems ? ", …" : "")})",
+        _ => Describe(value),
+    };
+
+    internal static string Truncate(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
     private static string OpName(byte op) => op switch { 0x81 => "NEWOBJ", 0x92 => "NEWOBJ_EX", (byte)'i' => "INST", _ => "OBJ" };
 
-    private void Push(object? value) => _stack.Add(value);
+    private void Push(object? value)
+    {
+        ReserveGrowth(_stack.Count + 1, _stack.Capacity, IntPtr.Size);
+        _stack.Add(value);
+    }
+
+    /// <summary>A Dictionary&lt;long, object&gt; entry and its bucket.</summary>
+    private const int MemoEntryBytes = 32;
+
+    /// <summary>Before a collection of <paramref name="capacity"/> grows to hold <paramref name="count"/> items: its next
+    /// storage (twice the size, or the count) must fit the budget. Growth is the one large allocation of a small opcode.</summary>
+    private void ReserveGrowth(long count, long capacity, int bytesPerItem)
+    {
+        if (count > capacity) Reserve(Math.Max(2 * capacity, count) * bytesPerItem);
+    }
 
     private object? Peek()
     {
@@ -232,6 +284,7 @@ internal sealed class RestrictedUnpickler
     {
         if (_marks.Count == 0) throw Bad("no MARK on the stack");
         int mark = _marks[^1];
+        Reserve(3L * IntPtr.Size * (_stack.Count - mark));   // the items' array, and a list an APPENDS may copy them to
         _marks.RemoveAt(_marks.Count - 1);
         object?[] items = _stack.GetRange(mark, _stack.Count - mark).ToArray();
         _stack.RemoveRange(mark, _stack.Count - mark);
@@ -260,8 +313,27 @@ internal sealed class RestrictedUnpickler
 
     private string ReadUtf8(int length)
     {
+        Reserve(2L * length);
         try { return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(Take(length)); }
         catch (DecoderFallbackException) { throw Bad("string is not valid UTF-8"); }
+    }
+
+    private string ReadLatin1(int length)
+    {
+        Reserve(2L * length);
+        return Encoding.Latin1.GetString(Take(length));
+    }
+
+    private byte[] ReadBytes(int length)
+    {
+        Reserve(length);
+        return Take(length).ToArray();
+    }
+
+    /// <summary>Refuses before the pickle makes the loader allocate <paramref name="bytes"/> beyond its budget.</summary>
+    private void Reserve(long bytes)
+    {
+        if (!_budget.Allows(bytes)) throw _budget.Refusal(bytes, $"the pickle's values (at byte {_opStart})");
     }
 
     private string ReadLine()
@@ -276,6 +348,7 @@ internal sealed class RestrictedUnpickler
     /// <summary>Two's-complement little-endian integer of LONG1/LONG4 (the legacy magic number needs 80 bits).</summary>
     private object ReadLong(int length)
     {
+        Reserve(length);
         var bytes = Take(length);
         if (length <= 8)
         {

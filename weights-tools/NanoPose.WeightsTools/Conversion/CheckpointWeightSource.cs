@@ -1,3 +1,4 @@
+using System.Globalization;
 using NanoPose.Layers;
 using NanoPose.WeightsTools.Checkpoints;
 
@@ -15,6 +16,7 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
     private readonly HashSet<string> _used = [];
     private readonly List<string> _missing = [];
     private readonly List<string> _misshaped = [];
+    private readonly List<string> _invalid = [];
 
     public ConvWeights Conv(ConvRequest request)
     {
@@ -28,6 +30,13 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         var beta = Take(bn + ".bias", [request.OutChannels]);
         var mean = Take(bn + ".running_mean", [request.OutChannels]);
         var variance = Take(bn + ".running_var", [request.OutChannels]);
+        // Folding divides by √(var + ε): a negative variance would make NaN weights.
+        int negative = variance.AsSpan().IndexOfAnyInRange(float.NegativeInfinity, -float.Epsilon);
+        if (negative >= 0)
+        {
+            _invalid.Add($"{bn}.running_var[{negative}] is {variance[negative].ToString(CultureInfo.InvariantCulture)}, a negative variance");
+            variance = [];
+        }
         Resolve(bn + ".num_batches_tracked"); // a training counter: consumed, unused
         // Any empty one was missing or mis-shaped. (Not a product of lengths: 768⁴ overflows int to exactly 0.)
         if (weight.Length != request.WeightLength || gamma.Length == 0 || beta.Length == 0 || mean.Length == 0 || variance.Length == 0)
@@ -49,10 +58,11 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
     public void ThrowIfIncomplete()
     {
         var unexpected = checkpoint.Tensors.Select(t => t.Name).Where(n => !_used.Contains(n)).ToList();
-        if (_missing.Count + _misshaped.Count + unexpected.Count == 0) return;
+        if (_missing.Count + _misshaped.Count + _invalid.Count + unexpected.Count == 0) return;
         var lines = new List<string>();
         if (_missing.Count > 0) lines.Add($"missing tensors ({_missing.Count}): {Names(_missing)}");
         if (_misshaped.Count > 0) lines.Add($"mis-shaped tensors ({_misshaped.Count}): {Names(_misshaped)}");
+        if (_invalid.Count > 0) lines.Add($"tensors with values no network can use ({_invalid.Count}): {Names(_invalid)}");
         if (unexpected.Count > 0) lines.Add($"unexpected tensors ({unexpected.Count}): {Names(unexpected)}");
         throw new CheckpointException(checkpoint.Source, "does not match the architecture; " + string.Join("; ", lines));
     }
@@ -70,6 +80,11 @@ public sealed class CheckpointWeightSource(Checkpoint checkpoint) : IWeightSourc
         if (!tensor.Shape.AsSpan().SequenceEqual(shape))
         {
             _misshaped.Add($"{tensor.Name} is [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", shape)}]");
+            return [];
+        }
+        if (ModelConversion.FirstNonFinite(tensor.Data) is int at)
+        {
+            _invalid.Add($"{tensor.Name}[{at}] is {tensor.Data[at].ToString(CultureInfo.InvariantCulture)}");
             return [];
         }
         return tensor.Data;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using NanoPose.Kernels.Simd;
 using NanoPose.Layers;
 using NanoPose.Models.EfficientHrnet;
@@ -48,7 +49,7 @@ public static class ModelConversion
         var build = Builder(architecture);
         var source = new CheckpointWeightSource(checkpoint);
         var recording = new RecordingWeightSource(source);
-        return Write(recording, build(recording, source.ShapeOf, null), source.ThrowIfIncomplete, storeAs);
+        return Write(recording, build(recording, source.ShapeOf, null), source.ThrowIfIncomplete, storeAs, checkpoint.Source);
     }
 
     /// <summary>The .npw file of the ncnn model <paramref name="paramPath"/> (its .bin beside it) as
@@ -58,7 +59,7 @@ public static class ModelConversion
         var build = Builder(architecture);
         var source = NcnnWeightSource.Load(paramPath, architecture);
         var recording = new RecordingWeightSource(source);
-        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs);
+        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs, paramPath);
     }
 
     /// <summary>The .npw file of the OpenVINO IR <paramref name="xmlPath"/> (its .bin beside it) as
@@ -69,19 +70,51 @@ public static class ModelConversion
         var build = Builder(architecture);
         var source = OpenVinoWeightSource.Load(xmlPath);
         var recording = new RecordingWeightSource(source);
-        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs);
+        return Write(recording, build(recording, source.ShapeOf, source.InputSize), source.ThrowIfIncomplete, storeAs, xmlPath);
     }
 
     private static ArchitectureBuilder Builder(string architecture) => Architectures.TryGetValue(architecture, out var build) ? build
         : throw new ArgumentException($"unknown architecture '{architecture}' (known: {string.Join(", ", Architectures.Keys)})");
 
     /// <summary>The .npw bytes of what the network took from the source, once the source confirms it was all used.</summary>
-    private static byte[] Write(RecordingWeightSource recording, ModelArchitecture description, Action throwIfIncomplete, WeightDType storeAs)
+    private static byte[] Write(RecordingWeightSource recording, ModelArchitecture description, Action throwIfIncomplete, WeightDType storeAs, string source)
     {
         throwIfIncomplete();
+        ThrowIfUnrepresentable(recording, storeAs, source);
         var writer = new NpwWriter(description);
         recording.WriteTo(writer, storeAs);
         return writer.ToBytes();
+    }
+
+    /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or null.</summary>
+    internal static int? FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return null;
+    }
+
+    /// <summary>
+    /// Refuses, naming the tensor, weights that are not finite as they would be written — from the source, or made by
+    /// folding a BatchNorm (a tiny variance under a large weight) — and, stored as float16, values beyond ±65504,
+    /// which would become infinities.
+    /// </summary>
+    private static void ThrowIfUnrepresentable(RecordingWeightSource recording, WeightDType storeAs, string source)
+    {
+        foreach (var (request, weights) in recording.Recorded)
+        {
+            foreach (var (suffix, values) in new[] { ("weight", weights.Weight), ("bias", weights.Bias) })
+            {
+                if (FirstNonFinite(values) is int at)
+                    throw new WeightFileException(source, $"{request.Name}.{suffix}[{at}] is {values[at].ToString(CultureInfo.InvariantCulture)}{(request.BatchNorm is null ? "" : $" after folding in {request.BatchNorm}")}; a weight must be finite");
+                if (suffix == "weight" && storeAs == WeightDType.Float16)
+                {
+                    int beyond = values.AsSpan().IndexOfAnyExceptInRange((float)-Half.MaxValue, (float)Half.MaxValue);
+                    if (beyond >= 0)
+                        throw new WeightFileException(source, $"{request.Name}.weight[{beyond}] is {values[beyond].ToString(CultureInfo.InvariantCulture)}, beyond float16's ±65504; convert without --fp16");
+                }
+            }
+        }
     }
 
     private static ArchitectureBuilder LiteHrnetVariant(string variant) => (weights, shapeOf, inputSize) =>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Xml;
+using NanoPose.IO;
 
 namespace NanoPose.WeightsTools.OpenVino;
 
@@ -165,13 +166,8 @@ public sealed class OpenVinoIrFile
     public static OpenVinoIrFile Load(string xmlPath, string? binPath = null)
     {
         binPath ??= Path.ChangeExtension(xmlPath, ".bin");
-        foreach (var (path, limit) in new[] { (xmlPath, MaxXmlBytes), (binPath, MaxBinBytes) })
-        {
-            if (!File.Exists(path)) throw new OpenVinoException(path, "file not found");
-            long length = new FileInfo(path).Length;
-            if (length > limit) throw new OpenVinoException(path, $"{length} bytes is more than the {limit} this reader accepts for an OpenVINO IR file");
-        }
-        return Parse(File.ReadAllBytes(xmlPath), File.ReadAllBytes(binPath), xmlPath, binPath);
+        // Regular files only, with a cap that holds whatever length the file system reports (see InputFile).
+        return Parse(InputFile.ReadAllBytes(xmlPath, MaxXmlBytes, "OpenVINO IR .xml"), InputFile.ReadAllBytes(binPath, MaxBinBytes, "OpenVINO IR .bin"), xmlPath, binPath);
     }
 
     public static OpenVinoIrFile Parse(byte[] xml, byte[] bin, string source, string binSource)

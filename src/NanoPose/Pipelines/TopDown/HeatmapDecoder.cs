@@ -1,3 +1,4 @@
+using System.Buffers;
 namespace NanoPose.Pipelines.TopDown;
 
 /// <summary>How a keypoint's sub-pixel position is refined from its heatmap (MODELS.md A.13).</summary>
@@ -33,24 +34,37 @@ public static class HeatmapDecoder
         if (keypoints.Length != joints) throw new ArgumentException($"expected room for {joints} keypoints, found {keypoints.Length}", nameof(keypoints));
         if (!Enum.IsDefined(decoding)) throw new ArgumentOutOfRangeException(nameof(decoding), decoding, "unknown decoding");
 
-        float[]? logBlurred = null, scratch = null, kernel = null;
-        if (decoding == HeatmapDecoding.Dark)
+        // DARK's two planes come from the shared pool: decoding runs once per person and should not allocate.
+        float[]? buffers = decoding == HeatmapDecoding.Dark ? ArrayPool<float>.Shared.Rent(2 * plane) : null;
+        try
         {
-            (logBlurred, scratch, kernel) = (new float[plane], new float[plane], new float[DarkKernelSize]);
-            DarkRefinement.GaussianKernel(DarkKernelSize, kernel);
-        }
-        for (int j = 0; j < joints; j++)
-        {
-            var map = heatmaps.Slice(j * plane, plane);
-            var (x, y, max) = ArgMax(map, width);
-            if (decoding == HeatmapDecoding.Default) (x, y) = QuarterOffset(map, height, width, x, y);
-            else
+            for (int j = 0; j < joints; j++)
             {
-                DarkRefinement.BlurLog(map, height, width, kernel!, logBlurred!, scratch!);
-                (x, y) = DarkRefinement.Taylor(logBlurred, height, width, x, y);
+                var map = heatmaps.Slice(j * plane, plane);
+                var (x, y, max) = ArgMax(map, width);
+                if (decoding == HeatmapDecoding.Default) (x, y) = QuarterOffset(map, height, width, x, y);
+                else
+                {
+                    var blurred = buffers.AsSpan(0, plane);
+                    DarkRefinement.Blur(map, height, width, DarkKernel, blurred, buffers.AsSpan(plane, plane));
+                    (x, y) = DarkRefinement.Taylor(blurred, height, width, x, y);
+                }
+                keypoints[j] = new Keypoint(x, y, max);
             }
-            keypoints[j] = new Keypoint(x, y, max);
         }
+        finally
+        {
+            if (buffers is not null) ArrayPool<float>.Shared.Return(buffers);
+        }
+    }
+
+    private static readonly float[] DarkKernel = CreateDarkKernel();
+
+    private static float[] CreateDarkKernel()
+    {
+        var kernel = new float[DarkKernelSize];
+        DarkRefinement.GaussianKernel(DarkKernelSize, kernel);
+        return kernel;
     }
 
     /// <summary>

@@ -76,6 +76,50 @@ public class HeatmapDecoderTests(ITestOutputHelper output)
         Assert.Equal(new Keypoint(20.25f, 30.75f, map[31 * width + 20]), DecodeOne(map, height, width, HeatmapDecoding.Default));
     }
 
+    /// <summary>The vectorised blur equals, bit for bit, the plain loops it replaced (zero padding, OpenCV's order) on
+    /// maps narrower than a vector, narrower than the kernel, and of the usual sizes.</summary>
+    [Theory]
+    [InlineData(64, 48, 11)]
+    [InlineData(96, 72, 11)]
+    [InlineData(7, 5, 11)]
+    [InlineData(13, 19, 3)]
+    [InlineData(1, 1, 11)]
+    [InlineData(32, 24, 5)]
+    public void DarkBlurEqualsThePlainLoops(int height, int width, int kernelSize)
+    {
+        var random = new Random(height * 1000 + width);
+        var map = new float[height * width];
+        for (int i = 0; i < map.Length; i++) map[i] = (float)random.NextDouble();
+        var kernel = new float[kernelSize];
+        DarkRefinement.GaussianKernel(kernelSize, kernel);
+        var blurred = new float[map.Length];
+        DarkRefinement.Blur(map, height, width, kernel, blurred, new float[map.Length]);
+
+        int r = kernelSize / 2;
+        float At(float[] m, int x, int y) => (uint)x < (uint)width && (uint)y < (uint)height ? m[y * width + x] : 0f;
+        var rows = new float[map.Length];
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float s = kernel[0] * At(map, x - r, y);
+                for (int k = 1; k < kernelSize; k++) s += kernel[k] * At(map, x - r + k, y);
+                rows[y * width + x] = s;
+            }
+        var expected = new float[map.Length];
+        float blurredMax = float.NegativeInfinity;
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                float s = kernel[r] * rows[y * width + x];
+                for (int k = 1; k <= r; k++) s += kernel[r + k] * (At(rows, x, y + k) + At(rows, x, y - k));
+                expected[y * width + x] = s;
+                blurredMax = MathF.Max(blurredMax, s);
+            }
+        float rescale = map.Max() / blurredMax;
+        for (int i = 0; i < expected.Length; i++) expected[i] *= rescale;
+        Assert.Equal(expected, blurred);
+    }
+
     [Fact]
     public void OpenCvGaussianKernelOfSize11HasSigma2()
     {
