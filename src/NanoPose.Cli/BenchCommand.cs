@@ -1,3 +1,4 @@
+using NanoPose.IO;
 using System.Diagnostics;
 using System.Globalization;
 using NanoPose.Kernels.Simd;
@@ -54,7 +55,7 @@ internal static class BenchCommand
 
         var architecture = file.Architecture;
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine(FilePaths.Printable($"model: {file.Source} ({architecture.Family} / {architecture.Variant})"));
+        output.WriteLine(Printable.Text($"model: {file.Source} ({architecture.Family} / {architecture.Variant})"));
         output.WriteLine($"input: {network.InputChannels}×{network.InputHeight}×{network.InputWidth} (C×H×W), {threads} thread{(threads == 1 ? "" : "s")}, kernels {Isa.Best} of {Isa.Describe()}");
         output.WriteLine(string.Create(inv, $"runs: {runs} timed after {warmUps} warm-up, network forward pass only"));
         output.WriteLine(string.Create(inv, $"latency: median {median:F2} ms, p90 {p90:F2} ms, min {milliseconds[0]:F2} ms"));

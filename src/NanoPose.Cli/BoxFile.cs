@@ -55,7 +55,7 @@ internal static partial class BoxFile
         if (value.ValueKind != JsonValueKind.Number) throw new CocoFormatException(path, field, $"expected a number, found {value.ValueKind}");
         return value.TryGetDouble(out double number) && double.IsFinite(number)
             ? number
-            : throw new CocoFormatException(path, field, $"{FilePaths.Printable(value.GetRawText())} is not a finite number");
+            : throw new CocoFormatException(path, field, $"{Printable.Text(value.GetRawText())} is not a finite number");
     }
 
     /// <summary>An id: a JSON number whose exact value, as written, is a whole number that fits 64 bits.</summary>
@@ -66,9 +66,9 @@ internal static partial class BoxFile
         string text = value.GetRawText();
         return WholeDigits(text) switch
         {
-            null => throw new CocoFormatException(path, field, $"expected a whole number (an id), found {FilePaths.Printable(text)}"),
+            null => throw new CocoFormatException(path, field, $"expected a whole number (an id), found {Printable.Text(text)}"),
             var digits when long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out whole) => whole,
-            _ => throw new CocoFormatException(path, field, $"{FilePaths.Printable(text)} is outside the range of an id (a 64-bit integer)"),
+            _ => throw new CocoFormatException(path, field, $"{Printable.Text(text)} is outside the range of an id (a 64-bit integer)"),
         };
     }
 

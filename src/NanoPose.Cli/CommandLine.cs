@@ -1,3 +1,4 @@
+using NanoPose.IO;
 using NanoPose.Evaluation;
 using NanoPose.ImageSharp;
 using NanoPose.Kernels.Simd;
@@ -55,13 +56,13 @@ internal static class CommandLine
                 case ["forward", .. var options]:
                     var forward = Options.Parse(options, ["--model", "--input", "--out-dir"]);
                     foreach (string written in Forward.Run(BuiltInModel.LoadOr(forward.Optional("--model")), forward.Required("--input"), forward.Required("--out-dir"), forward.Optional("--model")))
-                        output.WriteLine(FilePaths.Printable(written));
+                        output.WriteLine(Printable.Text(written));
                     return 0;
                 case [] or ["--help"] or ["-h"] or ["help"]:
                     output.WriteLine(Usage);
                     return 0;
                 default:
-                    string shown = FilePaths.Printable(args[0]);
+                    string shown = Printable.Text(args[0]);
                     error.WriteLine(args[0].StartsWith('-') || args[0].Contains('.') || args[0].Contains('/')
                         ? $"error: '{shown}' is not a command; to estimate poses: nanopose predict {shown}"
                         : $"error: unknown command '{shown}'");
@@ -71,13 +72,13 @@ internal static class CommandLine
         }
         catch (Exception e) when (IsInputProblem(e))
         {
-            error.WriteLine($"error: {FilePaths.Printable(e.Message)}");
+            error.WriteLine($"error: {Printable.Text(e.Message)}");
             if (e is UsageException) error.WriteLine(Usage);
             return InputProblemExitCode;
         }
         catch (Exception e)
         {
-            error.WriteLine($"error: internal error ({e.GetType().Name}): {FilePaths.Printable(e.Message)}");
+            error.WriteLine($"error: internal error ({e.GetType().Name}): {Printable.Text(e.Message)}");
             return 1;
         }
     }
@@ -94,7 +95,7 @@ internal static class CommandLine
 internal sealed class PrintableLines(TextWriter inner) : TextWriter
 {
     public override System.Text.Encoding Encoding => inner.Encoding;
-    public override void Write(char value) => inner.Write(value == '\n' ? "\n" : FilePaths.Printable(value.ToString()));
+    public override void Write(char value) => inner.Write(value == '\n' ? "\n" : Printable.Text(value.ToString()));
     public override void Write(string? value) => WriteLines(value, newLine: false);
     public override void WriteLine(string? value) => WriteLines(value, newLine: true);
 
@@ -104,7 +105,7 @@ internal sealed class PrintableLines(TextWriter inner) : TextWriter
         for (int i = 0; i < lines.Length; i++)
         {
             if (i > 0) inner.WriteLine();
-            inner.Write(FilePaths.Printable(lines[i]));
+            inner.Write(Printable.Text(lines[i]));
         }
         if (newLine) inner.WriteLine();
     }

@@ -26,7 +26,7 @@ internal static class EvalCommand
         using (var stream = InputFile.OpenRead(annotations, BoxFile.MaxJsonBytes, "annotation"))
             groundTruth = CocoJson.ReadGroundTruth(stream, annotations);
         if (!Directory.Exists(images))
-            throw new DirectoryNotFoundException($"{FilePaths.Printable(images)}: {(File.Exists(images) ? "is a file; --images needs the folder of the images" : "image folder not found")}");
+            throw new DirectoryNotFoundException($"{Printable.Text(images)}: {(File.Exists(images) ? "is a file; --images needs the folder of the images" : "image folder not found")}");
         string boxes = options.Optional("--boxes") ?? GroundTruthBoxes;
 
         string[] imagePaths = [.. groundTruth.Images.Select((image, i) => ImagePath(images, image.FileName, annotations, i))];   // all checked before any work
@@ -61,7 +61,7 @@ internal static class EvalCommand
         bool inside = !Path.IsPathRooted(fileName) && !fileName.Split('/', '\\').Contains("..")
             && path.StartsWith(Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         return inside ? Path.Combine(imageFolder, fileName)
-            : throw new CocoFormatException(annotationsSource, field, $"'{FilePaths.Printable(fileName)}' leads out of the image folder; file names must be relative to --images, without '..'");
+            : throw new CocoFormatException(annotationsSource, field, $"'{Printable.Text(fileName)}' leads out of the image folder; file names must be relative to --images, without '..'");
     }
 
     /// <param name="annotationsSource">Names the ground-truth file in error messages.</param>

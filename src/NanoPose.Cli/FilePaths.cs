@@ -51,32 +51,6 @@ internal static partial class FilePaths
         using (InputFile.OpenRead(path, long.MaxValue, what)) { }
     }
 
-    /// <summary>
-    /// Text from a file or a file name made safe to print on a terminal: control characters (line breaks included,
-    /// so one message stays one line), DEL, C1 controls and the bidirectional overrides are shown as <c>\xNN</c> or
-    /// <c>\uNNNN</c> escapes, so a name cannot move the cursor, fake a line or hide part of itself.
-    /// </summary>
-    public static string Printable(string text)
-    {
-        int first = 0;
-        while (first < text.Length && IsPlain(text[first])) first++;
-        if (first == text.Length) return text;
-        var escaped = new System.Text.StringBuilder(text.Length + 16).Append(text, 0, first);
-        foreach (char c in text.AsSpan(first))
-        {
-            if (IsPlain(c)) escaped.Append(c);
-            else if (c <= 0xFF) escaped.Append($@"\x{(int)c:x2}");
-            else escaped.Append($@"\u{(int)c:x4}");
-        }
-        return escaped.ToString();
-    }
-
-    private static bool IsPlain(char c) =>
-        c >= 0x20 && c != 0x7F && !(c is >= '\u0080' and <= '\u009F') && !IsBidiControl(c);
-
-    private static bool IsBidiControl(char c) =>
-        c is '\u061C' or '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
-
     /// <summary>The path with its links resolved, or null when it does not exist.</summary>
     private static string? RealPath(string path)
     {

@@ -22,7 +22,7 @@ internal static partial class Forward
         foreach (string named in new[] { inputPath, modelPath }.OfType<string>())
             if (new[] { FilePaths.Resolve(Path.GetDirectoryName(Path.GetFullPath(named))!) + Path.DirectorySeparatorChar + Path.GetFileName(named), FilePaths.Resolve(named) }
                 .Any(path => OutputName().IsMatch(Path.GetFileName(path)) && FilePaths.Comparer.Equals(Path.GetDirectoryName(path), folder)))
-                throw new OutputException($"--out-dir {FilePaths.Printable(outDir)} would have output files written over the input {FilePaths.Printable(named)}; nothing was run: choose another folder");
+                throw new OutputException($"--out-dir {Printable.Text(outDir)} would have output files written over the input {Printable.Text(named)}; nothing was run: choose another folder");
         OutputFiles.PrepareFolder(outDir, "--out-dir");
         var input = Npy.Parse(InputFile.ReadAllBytes(inputPath, MaxInputBytes, "input array"), inputPath);
         int[] shape = input.Shape;

@@ -1,3 +1,4 @@
+using NanoPose.IO;
 using System.IO.Enumeration;
 
 namespace NanoPose.Cli;
@@ -33,7 +34,7 @@ internal static class ImageInputs
 
     private static (List<string> Files, string? Error) ExpandOne(string argument)
     {
-        string shown = FilePaths.Printable(argument);
+        string shown = Printable.Text(argument);
         if (Directory.Exists(argument))
         {
             var (files, unreadable) = Search(argument, recursive: false, IsImage, new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false });
@@ -59,7 +60,7 @@ internal static class ImageInputs
         if (HasWildcard(root) || pattern.Contains('/'))
             return ([], $"{shown}: wildcards are allowed in the file name and as one '**' folder part only");
         string folder = root.Length == 0 ? "." : root;
-        if (!Directory.Exists(folder)) return ([], $"{shown}: folder '{FilePaths.Printable(folder)}' not found");
+        if (!Directory.Exists(folder)) return ([], $"{shown}: folder '{Printable.Text(folder)}' not found");
 
         var (matches, error) = Search(folder, recursive >= 0,
             path => FileSystemName.MatchesSimpleExpression(pattern, Path.GetFileName(path), ignoreCase: !OperatingSystem.IsLinux())
@@ -97,7 +98,7 @@ internal static class ImageInputs
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                problems.Add($"cannot read the folder {FilePaths.Printable(current)}: {(e is UnauthorizedAccessException ? "permission denied" : FilePaths.Printable(e.Message))}");
+                problems.Add($"cannot read the folder {Printable.Text(current)}: {(e is UnauthorizedAccessException ? "permission denied" : Printable.Text(e.Message))}");
             }
         }
         string? error = problems.Count == 0 ? null

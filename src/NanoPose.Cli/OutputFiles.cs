@@ -1,3 +1,4 @@
+using NanoPose.IO;
 namespace NanoPose.Cli;
 
 /// <summary>An output that cannot be written as asked: it would replace an input, its folder cannot be made or
@@ -41,9 +42,9 @@ internal static class OutputFiles
         using (ResultFile.Create(Path.Combine(folder, "write-check"), option)) { }   // created and deleted: the folder takes files
     }
 
-    internal static string Show(string path) => FilePaths.Printable(path);
+    internal static string Show(string path) => Printable.Text(path);
 
-    internal static string Reason(Exception e) => e is UnauthorizedAccessException ? "permission denied" : FilePaths.Printable(e.Message);
+    internal static string Reason(Exception e) => e is UnauthorizedAccessException ? "permission denied" : Printable.Text(e.Message);
 }
 
 /// <summary>

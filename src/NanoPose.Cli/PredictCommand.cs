@@ -1,3 +1,4 @@
+using NanoPose.IO;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -115,8 +116,8 @@ internal static class PredictCommand
         // A canceled run leaves an earlier result file as it was: the file at the target is always a whole run's.
         if (!canceled) sink.Commit();
         error.WriteLine(Summary(done, files.Length, people, failed, clock.Elapsed.TotalMilliseconds, totalMilliseconds, batch.Workers, canceled));
-        if (canceled && sink.FilePath is { } notWritten) error.WriteLine($"{FilePaths.Printable(notWritten)}: not written (canceled); an earlier file there is unchanged");
-        if (drawFolder is not null && done > 0) error.WriteLine($"pictures: {FilePaths.Printable(drawFolder)}");
+        if (canceled && sink.FilePath is { } notWritten) error.WriteLine($"{Printable.Text(notWritten)}: not written (canceled); an earlier file there is unchanged");
+        if (drawFolder is not null && done > 0) error.WriteLine($"pictures: {Printable.Text(drawFolder)}");
         return canceled ? CommandLine.CanceledExitCode : internalError ? 1 : failed > 0 ? 2 : 0;
     }
 
@@ -218,7 +219,7 @@ internal static class PredictCommand
                 bool isInput = CommandLine.IsInputProblem(e);
                 string message = isInput ? e.Message : $"{path}: internal error ({e.GetType().Name}): {e.Message}";
                 if (isInput && !message.Contains(path, StringComparison.Ordinal)) message = $"{path}: {message}";
-                return new(path, new ImageOutput(index + 1, [], []), FilePaths.Printable(message), !isInput, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                return new(path, new ImageOutput(index + 1, [], []), Printable.Text(message), !isInput, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
         }
     }

@@ -43,7 +43,7 @@ public static class CommandLine
         }
         catch (Exception e) when (e is CheckpointException or NcnnException or OpenVinoException or WeightFileException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: {Printable.Text(e.Message)}");
+            error.WriteLine($"error: {Printable.Text(e.Message, keepLineBreaks: true)}");
             return 2;
         }
     }
@@ -107,7 +107,7 @@ public static class CommandLine
 
     private static int Fail(TextWriter error, string problem)
     {
-        error.WriteLine($"error: {Printable.Text(problem)}\n{Usage}");
+        error.WriteLine($"error: {Printable.Text(problem, keepLineBreaks: true)}\n{Usage}");
         return 2;
     }
 }
