@@ -41,7 +41,7 @@ internal sealed record ChildProcessRun(int? ExitCode, long PeakBytes, TimeSpan E
         {
             int? pid = timed ? OnlyChild(process.Id) : process.Id;
             if (pid is { } id && ProcessMemory.PeakResidentBytes(id) is { } peak) polledPeak = Math.Max(polledPeak, peak);
-            stopped ??= polledPeak > memoryCap ? $"stopped at {polledPeak / 1048576} MB resident (cap {memoryCap / 1048576} MB)"
+            stopped ??= polledPeak > memoryCap ? $"stopped over {memoryCap / 1048576} MB"
                 : clock.Elapsed > timeLimit ? $"stopped after {timeLimit.TotalSeconds:F0} s" : null;
             if (stopped is not null)
             {

@@ -56,7 +56,7 @@ public sealed class MemoryCeilingHostileTests : IClassFixture<MemoryCeilingHosti
 
     [Theory]
     [MemberData(nameof(CaseNames))]
-    public void CommandStaysUnderTheCeilingAndExitsCleanly(string name)
+    public void StaysUnderTheCeilingAndExitsWithTwo(string name)
     {
         var @case = HostileFiles.Cases.Single(c => c.Name == name);
         string[] inputs = [.. @case.Inputs.Select(_files.Path)];

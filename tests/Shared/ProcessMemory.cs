@@ -29,9 +29,14 @@ public static class ProcessMemory
 /// so far (all threads), working set, VmRSS and VmHWM (printed without the working set, which is VmRSS on Linux).</summary>
 public sealed record MemorySnapshot(string When, int Done, long ManagedBytes, long AllocatedBytes, long WorkingSet, long? VmRss, long? VmHwm)
 {
-    public static MemorySnapshot Take(string when, int done) =>
-        new(when, done, GC.GetTotalMemory(forceFullCollection: true), GC.GetTotalAllocatedBytes(precise: true), Environment.WorkingSet,
+    public static MemorySnapshot Take(string when, int done)
+    {
+        // An aggressive collection also compacts the large-object heap and gives free memory back to the system, so
+        // VmRSS shows what is held, not what the GC has yet to return (which swings by ~100 MB under large allocations).
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return new(when, done, GC.GetTotalMemory(forceFullCollection: true), GC.GetTotalAllocatedBytes(precise: true), Environment.WorkingSet,
             ProcessMemory.ResidentBytes(), ProcessMemory.PeakResidentBytes());
+    }
 
     /// <summary>The process's resident memory: VmRSS where there is one, else the working set.</summary>
     public long Resident => VmRss ?? WorkingSet;
