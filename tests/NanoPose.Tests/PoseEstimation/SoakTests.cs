@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Intrinsics;
+using NanoPose.TestSupport;
 using NanoPose.Pipelines.TopDown;
 
 namespace NanoPose.Tests.PoseEstimation;
@@ -10,7 +11,8 @@ namespace NanoPose.Tests.PoseEstimation;
 public sealed class SoakCollection;
 
 /// <summary>
-/// 10,000 inferences in a row on one estimator (a small seeded top-down Lite-HRNet, one box per image, a different
+/// The engine alone, at a small scale (the product soak, the built-in pipeline and a bottom-up model on the coco-mini
+/// photos, is NanoPose.Cli.Tests' PipelineSoakTests): 10,000 inferences in a row on one estimator (a small seeded top-down Lite-HRNet, one box per image, a different
 /// box and red-blue order each time), reporting managed memory (after a full collection), bytes allocated, working set
 /// and VmRSS at the start, after warm-up, in the middle and at the end: after warm-up neither the managed heap nor the
 /// process may grow beyond a small bound, and an inference allocates only its result.
@@ -28,27 +30,6 @@ public class SoakTests
     /// <summary>Resident memory growth allowed after warm-up: JIT tiering of late methods and allocator slack (the
     /// network's activations alone are ~100 KB, so a native leak per call would pass this within a few hundred calls).</summary>
     private const long ResidentGrowthBound = 16 * 1024 * 1024;
-
-    private sealed record Snapshot(string When, int Done, long ManagedBytes, long AllocatedBytes, long WorkingSet, long? VmRss)
-    {
-        public static Snapshot Take(string when, int done) =>
-            new(when, done, GC.GetTotalMemory(forceFullCollection: true), GC.GetTotalAllocatedBytes(precise: true), Environment.WorkingSet, VmRssBytes());
-
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{When,-8} {Done,6} inferences: managed {ManagedBytes / 1024.0,9:F1} KiB, allocated {AllocatedBytes / 1048576.0,8:F2} MiB, " +
-            $"working set {WorkingSet / 1048576.0,7:F1} MiB, VmRSS {(VmRss is { } rss ? $"{rss / 1048576.0:F1} MiB" : "n/a")}");
-    }
-
-    /// <summary>VmRSS of /proc/self/status (Linux), in bytes; null elsewhere.</summary>
-    private static long? VmRssBytes()
-    {
-        const string Status = "/proc/self/status";
-        if (!File.Exists(Status)) return null;
-        foreach (string line in File.ReadLines(Status))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;   // "VmRSS:  123456 kB"
-        return null;
-    }
 
     [Fact]
     public void TenThousandInferencesDoNotGrowManagedOrProcessMemory()
@@ -68,15 +49,15 @@ public class SoakTests
             people += estimator.Estimate(isBgr ? bgr : rgb, ImageWidth, ImageHeight, 3 * ImageWidth, isBgr ? PixelFormat.Bgr24 : PixelFormat.Rgb24, boxes, token).Count;
         }
 
-        var snapshots = new List<Snapshot> { Snapshot.Take("start", 0) };
+        var snapshots = new List<MemorySnapshot> { MemorySnapshot.Take("start", 0) };
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < Inferences; i++)
         {
             Infer(i);
-            if (i + 1 == WarmUp) snapshots.Add(Snapshot.Take("warm", i + 1));
-            if (i + 1 == Inferences / 2) snapshots.Add(Snapshot.Take("middle", i + 1));
+            if (i + 1 == WarmUp) snapshots.Add(MemorySnapshot.Take("warm", i + 1));
+            if (i + 1 == Inferences / 2) snapshots.Add(MemorySnapshot.Take("middle", i + 1));
         }
-        snapshots.Add(Snapshot.Take("end", Inferences));
+        snapshots.Add(MemorySnapshot.Take("end", Inferences));
         clock.Stop();
 
         var output = TestContext.Current.TestOutputHelper;
