@@ -3,11 +3,12 @@ namespace NanoPose.Video;
 /// <summary>
 /// Raw frames of a known size with no header, as <c>ffmpeg … -f rawvideo -pix_fmt rgb24 -</c> writes them: width × height
 /// pixels of 3 bytes (RGB or BGR) per frame, one after another. A stream ending partway through a frame is reported.
+/// Memory: one frame, reused (allocated as the first frame's bytes arrive).
 /// </summary>
 public sealed class RawFrameSource : IFrameSource
 {
     private readonly Stream _stream;
-    private readonly byte[] _pixels;
+    private byte[] _pixels = [];
     private readonly int _width, _height;
     private readonly PixelFormat _format;
     private long _next;
@@ -20,7 +21,6 @@ public sealed class RawFrameSource : IFrameSource
         if (format is not (PixelFormat.Rgb24 or PixelFormat.Bgr24)) throw new ArgumentOutOfRangeException(nameof(format), format, "expected Rgb24 or Bgr24");
         StreamFrames.CheckSize(width, height, maxPixels, name);
         (_stream, Name, _width, _height, _format, Rate) = (stream, name, width, height, format, rate ?? FrameRate.Default);
-        _pixels = new byte[3 * width * height];
     }
 
     public string Name { get; }
@@ -28,7 +28,7 @@ public sealed class RawFrameSource : IFrameSource
 
     public VideoFrame? ReadFrame(CancellationToken cancellationToken = default)
     {
-        if (!StreamFrames.ReadWhole(_stream, _pixels, Name, $"frame {_next}", cancellationToken)) return null;
+        if (!StreamFrames.ReadWhole(_stream, ref _pixels, 3 * _width * _height, Name, $"frame {_next}", cancellationToken)) return null;
         long index = _next++;
         return new VideoFrame(_pixels, _width, _height, 3 * _width, _format, index, Rate.TimeOf(index));
     }

@@ -4,20 +4,23 @@ namespace NanoPose.Video;
 internal static class StreamFrames
 {
     /// <summary>
-    /// Fills <paramref name="buffer"/> from the stream. Returns false when the stream ended before its first byte (a
-    /// clean end between frames); throws <see cref="VideoFormatException"/> when it ends partway.
+    /// Reads <paramref name="length"/> bytes into <paramref name="buffer"/>, growing it (doubling from 64 KiB) as the
+    /// bytes arrive rather than all at once, so a stream that declares a large frame and then ends costs memory in
+    /// proportion to what it sent. Returns false when the stream ended before the first byte (a clean end between
+    /// frames); throws <see cref="VideoFormatException"/> when it ends partway.
     /// </summary>
-    public static bool ReadWhole(Stream stream, Span<byte> buffer, string source, string what, CancellationToken cancellationToken)
+    public static bool ReadWhole(Stream stream, ref byte[] buffer, int length, string source, string what, CancellationToken cancellationToken)
     {
         int filled = 0;
-        while (filled < buffer.Length)
+        while (filled < length)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int n = stream.Read(buffer[filled..]);
+            if (filled == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(length, Math.Max(1 << 16, 2L * buffer.Length)));
+            int n = stream.Read(buffer.AsSpan(filled, Math.Min(buffer.Length, length) - filled));
             if (n == 0)
             {
                 if (filled == 0) return false;
-                throw new VideoFormatException(source, $"{what} is truncated: the stream ended after {filled} of its {buffer.Length} bytes");
+                throw new VideoFormatException(source, $"{what} is truncated: the stream ended after {filled} of its {length} bytes");
             }
             filled += n;
         }
@@ -27,6 +30,8 @@ internal static class StreamFrames
     /// <summary>Refuses frame sizes beyond <paramref name="maxPixels"/> before any buffer is allocated.</summary>
     public static void CheckSize(long width, long height, long maxPixels, string source)
     {
+        // A frame's RGB pixels must fit one array.
+        if (maxPixels < 1 || maxPixels > Array.MaxLength / 3) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, $"from 1 to {Array.MaxLength / 3}");
         if (width < 1 || height < 1) throw new VideoFormatException(source, $"frame size {width}×{height}: width and height must be at least 1");
         if (width * height > maxPixels)
             throw new VideoFormatException(source, $"frame size {width}×{height} is {width * height} pixels; at most {maxPixels} are read (8K UHD is 33,177,600)");

@@ -23,8 +23,9 @@ public enum Y4mChroma
 /// read alike (nearest sample). The colour matrix is BT.601 (Y4M declares none; <see cref="YuvMatrix.Bt709"/> on request)
 /// and the range is the one <c>XCOLORRANGE</c> declares, limited by default. Interlaced streams are read as whole frames.
 /// <para>
-/// Memory: one frame's planes and its RGB pixels, reused for every frame; a frame of more than <c>maxPixels</c>
-/// (default <see cref="DefaultMaxPixels"/>, 8K UHD) is refused from the header before anything is allocated. Header
+/// Memory: one frame's planes and its RGB pixels, reused for every frame (the planes' buffer grows as the first
+/// frame's bytes arrive, so a header declaring a huge frame costs nothing until the bytes come); a frame of more than
+/// <c>maxPixels</c> (default <see cref="DefaultMaxPixels"/>, 8K UHD) is refused from the header. Header
 /// lines are at most <see cref="MaxHeaderBytes"/> bytes and frame lines <see cref="MaxFrameLineBytes"/>. A stream that
 /// ends between frames ends the video; one that ends inside a frame throws <see cref="VideoFormatException"/> naming the
 /// frame and how many of its bytes arrived.
@@ -40,7 +41,7 @@ public sealed class Y4mFrameSource : IFrameSource
     private const string Magic = "YUV4MPEG2";
 
     private readonly Stream _stream;
-    private readonly byte[] _planes, _rgb;
+    private byte[] _planes = [], _rgb = [];
     private readonly YuvConversion _conversion;
     private readonly int _chromaWidth, _chromaHeight, _stepX, _stepY;
     private long _next;
@@ -53,8 +54,7 @@ public sealed class Y4mFrameSource : IFrameSource
         ParseHeader(header, maxPixels);
         (_stepX, _stepY) = Chroma switch { Y4mChroma.Yuv420 => (2, 2), Y4mChroma.Yuv422 => (2, 1), _ => (1, 1) };
         (_chromaWidth, _chromaHeight) = Chroma == Y4mChroma.Mono ? (0, 0) : ((Width + _stepX - 1) / _stepX, (Height + _stepY - 1) / _stepY);
-        _planes = new byte[Width * Height + 2 * _chromaWidth * _chromaHeight];
-        _rgb = new byte[3 * Width * Height];
+        FrameBytes = Width * Height + 2 * _chromaWidth * _chromaHeight;
         _conversion = new YuvConversion(matrix, Range);
     }
 
@@ -69,7 +69,7 @@ public sealed class Y4mFrameSource : IFrameSource
     public bool RateDeclared { get; private set; }
 
     /// <summary>Bytes of one frame's planes.</summary>
-    public int FrameBytes => _planes.Length;
+    public int FrameBytes { get; }
 
     public VideoFrame? ReadFrame(CancellationToken cancellationToken = default)
     {
@@ -79,8 +79,9 @@ public sealed class Y4mFrameSource : IFrameSource
         if (line is null) return null;
         if (!(line == "FRAME" || line.StartsWith("FRAME ", StringComparison.Ordinal)))
             throw new VideoFormatException(Name, $"{what}: expected a line starting FRAME, found '{Printable(line)}'");
-        if (!StreamFrames.ReadWhole(_stream, _planes, Name, what, cancellationToken))
-            throw new VideoFormatException(Name, $"{what} is truncated: the stream ended after its FRAME line, before its {_planes.Length} bytes");
+        if (!StreamFrames.ReadWhole(_stream, ref _planes, FrameBytes, Name, what, cancellationToken))
+            throw new VideoFormatException(Name, $"{what} is truncated: the stream ended after its FRAME line, before its {FrameBytes} bytes");
+        if (_rgb.Length == 0) _rgb = new byte[3 * Width * Height];
         int lumaBytes = Width * Height, chromaBytes = _chromaWidth * _chromaHeight;
         _conversion.ToRgb(_planes.AsSpan(0, lumaBytes), _planes.AsSpan(lumaBytes, chromaBytes), _planes.AsSpan(lumaBytes + chromaBytes, chromaBytes),
             Width, Height, _chromaWidth, _stepX, _stepY, _rgb);

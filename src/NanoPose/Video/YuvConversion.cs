@@ -63,20 +63,30 @@ internal sealed class YuvConversion
         for (int row = 0; row < height; row++)
         {
             var lumaRow = y.Slice(row * width, width);
-            int chromaRow = row / stepY * chromaWidth;
             var output = rgb.Slice(row * width * 3, width * 3);
-            for (int x = 0; x < width; x++)
+            var cbRow = mono ? default : cb.Slice(row / stepY * chromaWidth, chromaWidth);
+            var crRow = mono ? default : cr.Slice(row / stepY * chromaWidth, chromaWidth);
+            // Each chroma sample's share of R, G and B once, for the stepX pixels it covers.
+            for (int x0 = 0, c = 0; x0 < width; x0 += stepX, c++)
             {
-                int l = (lumaRow[x] - _lumaOffset) * _luma + Half;
-                int u = mono ? 0 : cb[chromaRow + x / stepX] - 128, v = mono ? 0 : cr[chromaRow + x / stepX] - 128;
-                output[3 * x] = Clamp(l + _crToR * v);
-                output[3 * x + 1] = Clamp(l - _cbToG * u - _crToG * v);
-                output[3 * x + 2] = Clamp(l + _cbToB * u);
+                int u = mono ? 0 : cbRow[c] - 128, v = mono ? 0 : crRow[c] - 128;
+                int toR = _crToR * v + Half, toG = Half - _cbToG * u - _crToG * v, toB = _cbToB * u + Half;
+                for (int x = x0; x < Math.Min(width, x0 + stepX); x++)
+                {
+                    int l = (lumaRow[x] - _lumaOffset) * _luma;
+                    output[3 * x] = Clamp(l + toR);
+                    output[3 * x + 1] = Clamp(l + toG);
+                    output[3 * x + 2] = Clamp(l + toB);
+                }
             }
         }
     }
 
-    private static byte Clamp(int value) => (byte)Math.Clamp(value >> Shift, 0, 255);
+    private static byte Clamp(int value)
+    {
+        int scaled = value >> Shift;
+        return (uint)scaled <= 255 ? (byte)scaled : scaled < 0 ? (byte)0 : (byte)255;
+    }
 
     /// <summary>Packed RGB (or BGR) to planes, the inverse of <see cref="ToRgb"/>: chroma is the mean over each block.</summary>
     public void FromRgb(ReadOnlySpan<byte> rgb, int width, int height, int stride, bool bgr, int stepX, int stepY,
