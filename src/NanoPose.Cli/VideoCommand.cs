@@ -78,7 +78,7 @@ internal static class VideoCommand
             while (source.ReadFrame(cancel) is { } frame)
             {
                 var tracked = tracker.Track(frame, cancel);
-                sink.WriteLine(FrameLine(tracked));
+                sink.WriteLine(FrameLine(tracked, (source as ImageSequenceSource)?.CurrentPath));
                 sink.Flush();   // a consumer of the stream sees each frame before the next is read
                 if (openPoseFolder is not null)
                     File.WriteAllText(Path.Combine(openPoseFolder, $"{stem}_{frame.Index:D12}_keypoints.json"), OpenPoseJson(tracked));
@@ -152,8 +152,9 @@ internal static class VideoCommand
     }
 
     /// <summary>One frame as a JSON line: frame index, time in seconds, whether the detector ran, and each person's
-    /// track ID, score, box (x, y, width, height, with the detector's score) and 17 COCO keypoints as x, y, score.</summary>
-    internal static string FrameLine(TrackedFrame tracked)
+    /// track ID, score, box (x, y, width, height, with the detector's score) and 17 COCO keypoints as x, y, score; the
+    /// image file for frames read from a folder.</summary>
+    internal static string FrameLine(TrackedFrame tracked, string? file = null)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var json = new Utf8JsonWriter(buffer))
@@ -162,6 +163,7 @@ internal static class VideoCommand
             json.WriteNumber("frame", tracked.Frame.Index);
             json.WriteNumber("time", Math.Round(tracked.Frame.Time, 6));
             json.WriteBoolean("detected", tracked.Detected);
+            if (file is not null) json.WriteString("file", file);
             json.WriteStartArray("people");
             foreach (var (id, person) in tracked.People)
             {

@@ -16,7 +16,8 @@ public sealed record TrackedFrame(VideoFrame Frame, IReadOnlyList<TrackedPerson>
 /// Frames in, tracked people out. Each frame's people are estimated (on a detection frame from the detector's boxes;
 /// in between, see <see cref="PoseTrackerOptions.DetectEvery"/>, from the box around each tracked person's previous
 /// keypoints), then matched greedily to the tracks of the previous frames by <see cref="PoseTrackerOptions.MatchThreshold"/>.
-/// A person matching no track starts a new one with the next ID (on detection frames); a track nobody matches is
+/// A person matching no track starts a new one with the next ID (on detection frames, unless 70 % of their box lies in
+/// the box of a person who continues a track: the detector's second box on part of one person); a track nobody matches is
 /// kept for <see cref="PoseTrackerOptions.MaxMissedFrames"/> frames. With <see cref="PoseTrackerOptions.Smooth"/> each
 /// track's keypoints go through a One-Euro filter per coordinate, timed by the frames' timestamps.
 /// <para>One frame at a time: a tracker is not for several threads at once (the estimator inside may use several).
@@ -78,7 +79,8 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
             var track = matches[c];
             if (track is null)
             {
-                if (!detect) continue;   // not from a detector box: no new person
+                // Not from a detector box, or a part of someone tracked (the detector's second box on one person): no new person.
+                if (!detect || IsPartOfAnother(candidates[c], candidates, matches)) continue;
                 track = new TrackState(_nextId++);
                 _tracks.Add(track);
             }
@@ -94,6 +96,20 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
         result.Sort((a, b) => a.TrackId.CompareTo(b.TrackId));
         return new TrackedFrame(frame, result, detect);
     }
+
+    /// <summary>Whether most of the candidate's joint box (<see cref="PartOfAnother"/>) lies inside the box of a person
+    /// who continues a track: a second detection of part of one person (a skier's legs) rather than someone new.</summary>
+    private static bool IsPartOfAnother(Candidate candidate, List<Candidate> candidates, TrackState?[] matches)
+    {
+        if (candidate.JointBox is not { } box) return false;
+        for (int other = 0; other < candidates.Count; other++)
+            if (matches[other] is not null && candidates[other].JointBox is { } tracked && Intersection(box, tracked) >= PartOfAnother * box.Width * box.Height)
+                return true;
+        return false;
+    }
+
+    /// <summary>The share of a new person's box inside a tracked person's box from which it is taken for a part of them.</summary>
+    private const double PartOfAnother = 0.7;
 
     /// <summary>The track each candidate continues (null: none), pairs taken from the most similar down.</summary>
     private TrackState?[] Match(List<Candidate> candidates)
@@ -123,10 +139,14 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
 
     internal static double Iou(PersonBox a, PersonBox b)
     {
-        double w = Math.Min(a.X + a.Width, b.X + b.Width) - Math.Max(a.X, b.X), h = Math.Min(a.Y + a.Height, b.Y + b.Height) - Math.Max(a.Y, b.Y);
-        double intersection = w > 0 && h > 0 ? w * h : 0;
-        double union = a.Width * a.Height + b.Width * b.Height - intersection;
+        double intersection = Intersection(a, b), union = a.Width * a.Height + b.Width * b.Height - intersection;
         return union > 0 ? intersection / union : 0;
+    }
+
+    private static double Intersection(PersonBox a, PersonBox b)
+    {
+        double w = Math.Min(a.X + a.Width, b.X + b.Width) - Math.Max(a.X, b.X), h = Math.Min(a.Y + a.Height, b.Y + b.Height) - Math.Max(a.Y, b.Y);
+        return w > 0 && h > 0 ? w * h : 0;
     }
 
     /// <summary>COCO's object keypoint similarity over the joints confident in both poses, with the track's box area as
