@@ -116,6 +116,47 @@ public sealed class VideoCommandTests : IDisposable
         Assert.Equal(first.Keys.Order(), ids.Order());
     }
 
+    /// <summary>
+    /// Frames per second of <c>nanopose video</c> on 640×480 Y4M streams of 60 frames (a coco-mini photo with one
+    /// person and the five-skier photo, padded to 640×480 and panned by (2, 1) pixels a frame), with the detector on
+    /// every frame and every 5th, on one and two threads. A measurement, not a check: it runs only when
+    /// NANOPOSE_VIDEO_FPS is set (it takes a minute) and prints each run's summary line.
+    /// </summary>
+    [Theory]
+    [InlineData("000000000785.jpg")]
+    [InlineData("000000197388.jpg")]
+    public void FramesPerSecondOn640x480(string photoName)
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NANOPOSE_VIDEO_FPS"))) Assert.Skip("a measurement: set NANOPOSE_VIDEO_FPS=1 to run it");
+        const int width = 640, height = 480, frames = 60;
+        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"));
+        string video = Path.Combine(_folder, "fps.y4m");
+        using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
+        {
+            var canvas = new byte[3 * width * height];
+            for (int k = 0; k < frames; k++)
+            {
+                Array.Fill(canvas, (byte)128);
+                for (int y = 0; y < photo.Height && y + k / 2 < height; y++)
+                {
+                    int columns = Math.Min(photo.Width, width - k % 20);
+                    photo.Pixels.AsSpan(y * photo.Stride, 3 * columns).CopyTo(canvas.AsSpan(((y + k / 2) * width + k % 20) * 3));
+                }
+                writer.Write(canvas, width, height, 3 * width);
+            }
+        }
+        // A first run compiles the code the runs below measure (the JIT); its time is not reported.
+        CommandLine.Run(["video", video], new StringWriter(), new StringWriter(), cancel: TestContext.Current.CancellationToken);
+        foreach (int threads in new[] { 1, 2 })
+            foreach (int detectEvery in new[] { 1, 5 })
+            {
+                var error = new StringWriter();
+                Assert.Equal(0, CommandLine.Run(["video", video, "--det-every", $"{detectEvery}", "--threads", $"{threads}", "--jsonl", Path.Combine(_folder, "fps.jsonl")],
+                    new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+                TestContext.Current.TestOutputHelper?.WriteLine($"{photoName}, --threads {threads} --det-every {detectEvery}: {error.ToString().Trim()}");
+            }
+    }
+
     /// <summary>Raw RGB frames on standard input ending inside the third frame: two frame lines, then the truncation
     /// reported and exit code 2.</summary>
     [Fact]
