@@ -173,6 +173,25 @@ public sealed class VideoCommandTests : IDisposable
         Assert.Contains($"error: stdin: frame 2 is truncated: the stream ended after {3 * width * height / 2} of its {3 * width * height} bytes", error.ToString());
     }
 
+    /// <summary>Y4M on standard input (what an ffmpeg pipe gives): a line per frame with the stream's own rate; --fps is
+    /// refused for it.</summary>
+    [Fact]
+    public void Y4mStandardInput()
+    {
+        byte[] grey = [.. Enumerable.Repeat((byte)128, 64 * 48 * 3 / 2)];
+        byte[] stream = [.. "YUV4MPEG2 W64 H48 F50:1 Ip A1:1 C420jpeg XYSCSS=420JPEG XCOLORRANGE=LIMITED\n"u8, .. "FRAME\n"u8, .. grey, .. "FRAME\n"u8, .. grey];
+        VideoCommand.StandardInput = () => new MemoryStream(stream);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["video", "-"], output, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(0.02, JsonDocument.Parse(lines[1]).RootElement.GetProperty("time").GetDouble(), 9);
+        error = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["video", "-", "--fps", "25"], new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("a Y4M stream declares its own rate", error.ToString());
+    }
+
     /// <summary>A folder of frames is read in natural order (f2 before f10), each line naming its file.</summary>
     [Fact]
     public void FolderFramesAreReadInNaturalOrder()
