@@ -34,6 +34,6 @@ internal static class StreamFrames
         if (maxPixels < 1 || maxPixels > Array.MaxLength / 3) throw new ArgumentOutOfRangeException(nameof(maxPixels), maxPixels, $"from 1 to {Array.MaxLength / 3}");
         if (width < 1 || height < 1) throw new VideoFormatException(source, $"frame size {width}×{height}: width and height must be at least 1");
         if (width * height > maxPixels)
-            throw new VideoFormatException(source, $"frame size {width}×{height} is {width * height} pixels; at most {maxPixels} are read (8K UHD is 33,177,600)");
+            throw new VideoFormatException(source, $"frame size {width}×{height} is {width * height} pixels; at most {maxPixels} are read (by default 7680×4320, 8K UHD)");
     }
 }
