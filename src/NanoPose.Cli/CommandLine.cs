@@ -27,6 +27,9 @@ internal static class CommandLine
                nanopose bench [--model <file.npw> | --detector 192|320] [--runs <n>] [--input <W>x<H>] [--threads <n>] [--profile]
                nanopose info [--model <file.npw>]
                nanopose forward --input <image.npy> --out-dir <dir> [--model <file.npw>]
+               nanopose video <frames folder|glob|file.y4m|-> [--raw <W>x<H> [--bgr]] [--fps <rate>] [--det-every <n>]
+                              [--smooth] [--max-missed <n>] [--jsonl <out.jsonl>] [--openpose-json <dir>]
+                              [--draw <out.y4m|dir>] [--model <file.npw>] [--threads <n>] [--min-score <0..1>]
         without --model: the built-in PP-TinyPose 256×192 (weights © PaddlePaddle Authors, Apache License 2.0)
         """;
 
@@ -40,6 +43,8 @@ internal static class CommandLine
             {
                 case ["predict", .. var options]:
                     return PredictCommand.Run(options, output, error, showProgress, cancel);
+                case ["video", .. var options]:
+                    return VideoCommand.Run(options, output, error, showProgress, cancel);
                 case ["eval", .. var options]:
                     EvalCommand.Run(options, output);
                     return 0;

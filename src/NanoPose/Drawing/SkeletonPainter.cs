@@ -83,6 +83,21 @@ public static class SkeletonPainter
         }
     }
 
+    /// <summary>
+    /// A label of digits (and points) in black on a filled rectangle of <paramref name="color"/>, its top-left corner at
+    /// (<paramref name="left"/>, <paramref name="top"/>), each glyph pixel a <paramref name="scale"/>-sided square; the
+    /// same glyphs as the box scores. Other characters are left blank; only pixels inside the image are written.
+    /// </summary>
+    public static void DrawLabel(Span<byte> rgb, int width, int height, int stride, int left, int top, string text, RgbColor color, int scale = 2)
+    {
+        _ = new RgbImage(rgb, width, height, stride);
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scale, 1);
+        if (left >= width || top >= height || scale > height) return;
+        (left, top) = (Math.Max(left, -width * 8), Math.Max(top, -height * 8));   // no overflow past the image's far side
+        new Canvas(rgb, width, height, stride).DrawLabel(left, top, text, scale, color);
+    }
+
     /// <summary>Beyond ±2³¹ no pixel can be (and doubles would lose sub-pixel precision on the limbs' geometry).</summary>
     private static bool IsPlausible(float coordinate) => Math.Abs(coordinate) < FarthestCoordinate;   // false for NaN
 
@@ -153,7 +168,12 @@ public static class SkeletonPainter
             FillCapsule(Corner(x0, y1), Corner(x0, y0), halfWidth, color);
             if (!(box.Score is >= 0 and <= 1)) return;
             string text = box.Score.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
-            int left = (int)Math.Max(0, x0), top = (int)Math.Max(0, y0);
+            DrawLabel((int)Math.Max(0, x0), (int)Math.Max(0, y0), text, digitScale, color);
+        }
+
+        /// <summary>Black glyphs on a filled rectangle of <paramref name="color"/>.</summary>
+        public void DrawLabel(int left, int top, string text, int digitScale, RgbColor color)
+        {
             int labelWidth = (text.Length * 4 + 1) * digitScale, labelHeight = 7 * digitScale;
             FillRectangle(left, top, labelWidth, labelHeight, color);
             for (int i = 0; i < text.Length; i++)

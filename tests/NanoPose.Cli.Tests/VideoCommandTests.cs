@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text.Json;
+using NanoPose.ImageSharp;
+using NanoPose.TestSupport;
+using NanoPose.Video;
+
+namespace NanoPose.Cli.Tests;
+
+/// <summary><c>nanopose video</c> end to end: a video made here from a real photo, tracked; raw frames on standard
+/// input; folders in natural order; and bad input.</summary>
+[Collection(nameof(VideoCommandTests))]   // swaps VideoCommand.StandardInput: its tests run one at a time
+public sealed class VideoCommandTests : IDisposable
+{
+    private const int Frames = 10, ShiftX = 3, ShiftY = 2, Margin = 32;
+    private readonly string _folder = Directory.CreateTempSubdirectory("nanopose-video-").FullName;
+    private readonly Func<Stream> _standardInput = VideoCommand.StandardInput;
+
+    public void Dispose()
+    {
+        VideoCommand.StandardInput = _standardInput;
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    /// <summary>
+    /// coco-mini's five-skier photo (640×392) panned across a grey 672×416 canvas by (3, 2) pixels a frame for ten
+    /// frames, written as a 4:2:0 limited-range Y4M file by this test and tracked by the command: all five annotated
+    /// people are found in the first frame, each keeps one track ID through every frame (no other ID appears), and
+    /// their confident keypoints move with the picture within a few pixels. With <c>--det-every 3</c> two frames in
+    /// three are estimated from the previous keypoints' boxes; with <c>--smooth</c> the keypoints may trail the motion
+    /// by the documented One-Euro lag as well.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public void PannedPhotoKeepsEveryTrackAndFollowsTheMotion(int detectEvery, bool smooth)
+    {
+        var output = TestContext.Current.TestOutputHelper;
+        var photo = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000197388.jpg"));
+        int width = photo.Width + Margin, height = photo.Height + Margin - 8;
+        string video = Path.Combine(_folder, "pan.y4m");
+        using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
+        {
+            var canvas = new byte[3 * width * height];
+            for (int k = 0; k < Frames; k++)
+            {
+                Array.Fill(canvas, (byte)128);
+                for (int y = 0; y < photo.Height; y++)
+                    photo.Pixels.AsSpan(y * photo.Stride, 3 * photo.Width).CopyTo(canvas.AsSpan(((y + ShiftY * k) * width + ShiftX * k) * 3));
+                writer.Write(canvas, width, height, 3 * width);
+            }
+        }
+        string lines = Path.Combine(_folder, "pan.jsonl"), drawn = Path.Combine(_folder, "drawn.y4m"), openPose = Path.Combine(_folder, "openpose");
+        var error = new StringWriter();
+        string[] args = ["video", video, "--det-every", $"{detectEvery}", "--jsonl", lines, "--draw", drawn, "--openpose-json", openPose, .. smooth ? ["--smooth"] : Array.Empty<string>()];
+        Assert.True(CommandLine.Run(args, new StringWriter(), error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        output?.WriteLine(error.ToString().Trim());
+
+        var frames = File.ReadAllLines(lines).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(Frames, frames.Count);
+        var first = People(frames[0]);
+        Assert.Equal(5, first.Count);
+        var errors = new List<double>();
+        for (int k = 0; k < Frames; k++)
+        {
+            Assert.Equal(k, frames[k].GetProperty("frame").GetInt32());
+            Assert.Equal(k / 30.0, frames[k].GetProperty("time").GetDouble(), 5);
+            Assert.Equal(k % detectEvery == 0, frames[k].GetProperty("detected").GetBoolean());
+            var people = People(frames[k]);
+            Assert.True(people.Keys.Order().SequenceEqual(first.Keys.Order()),
+                $"frame {k}: track IDs {string.Join(",", people.Keys.Order())}, frame 0 had {string.Join(",", first.Keys.Order())}");
+            foreach (var (id, keypoints) in people)
+                for (int j = 0; j < CocoKeypoints.Count; j++)
+                {
+                    var (x0, y0, s0) = first[id][j];
+                    var (x, y, s) = keypoints[j];
+                    if (s0 >= 0.5 && s >= 0.5) errors.Add(Math.Sqrt(Math.Pow(x - x0 - ShiftX * k, 2) + Math.Pow(y - y0 - ShiftY * k, 2)));
+                }
+        }
+        errors.Sort();
+        double median = errors[errors.Count / 2], p90 = errors[errors.Count * 9 / 10];
+        output?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"det-every {detectEvery}, smooth {smooth}: {errors.Count} joint positions, distance from the known motion median {median:F2} px, 90th percentile {p90:F2} px, max {errors[^1]:F2} px"));
+        // Smoothing may add the One-Euro filter's documented lag: at most MaxLagFraction of the person's size.
+        double sizes = frames.SelectMany(f => f.GetProperty("people").EnumerateArray())
+            .Select(p => Math.Max(p.GetProperty("box")[2].GetDouble(), p.GetProperty("box")[3].GetDouble())).Order().ElementAt(Frames * first.Count / 2);
+        double lag = smooth ? new Tracking.OneEuroParameters().MaxLagFraction * sizes : 0;
+        output?.WriteLine($"median person size {sizes:F0} px, smoothing's lag bound {lag:F2} px");
+        Assert.True(median <= 2 + lag, $"median distance from the known motion {median:F2} px, allowed {2 + lag:F2}");
+        Assert.True(p90 <= 6 + lag, $"90th percentile distance from the known motion {p90:F2} px, allowed {6 + lag:F2}");
+
+        // The drawn video: every frame, the input's size, with something drawn on it.
+        using var drawnSource = new Y4mFrameSource(File.OpenRead(drawn), drawn);
+        using var inputSource = new Y4mFrameSource(File.OpenRead(video), video);
+        Assert.Equal((width, height), (drawnSource.Width, drawnSource.Height));
+        for (int k = 0; k < Frames; k++)
+        {
+            var painted = drawnSource.ReadFrame(TestContext.Current.CancellationToken)!;
+            var plain = inputSource.ReadFrame(TestContext.Current.CancellationToken)!;
+            int changed = Enumerable.Range(0, painted.Pixels.Length).Count(i => Math.Abs(painted.Pixels[i] - plain.Pixels[i]) > 40);
+            Assert.True(changed > 1000, $"drawn frame {k}: only {changed} channel values differ from the input");
+        }
+        Assert.Null(drawnSource.ReadFrame(TestContext.Current.CancellationToken));
+
+        // OpenPose's layout: one file per frame, each person's track ID and 17 × 3 values.
+        var files = Directory.GetFiles(openPose).Order().ToArray();
+        Assert.Equal(Frames, files.Length);
+        Assert.EndsWith("pan_000000000000_keypoints.json", files[0]);
+        var openPoseFirst = JsonDocument.Parse(File.ReadAllText(files[0])).RootElement;
+        Assert.Equal(1.3, openPoseFirst.GetProperty("version").GetDouble());
+        var ids = openPoseFirst.GetProperty("people").EnumerateArray().Select(p =>
+        {
+            Assert.Equal(CocoKeypoints.ArrayLength, p.GetProperty("pose_keypoints_2d").GetArrayLength());
+            return p.GetProperty("person_id")[0].GetInt32();
+        });
+        Assert.Equal(first.Keys.Order(), ids.Order());
+    }
+
+    /// <summary>
+    /// Frames per second of <c>nanopose video</c> on 640×480 Y4M streams of 60 frames (a coco-mini photo with one
+    /// person and the five-skier photo, padded to 640×480 and panned by (2, 1) pixels a frame), with the detector on
+    /// every frame and every 5th, on one and two threads. A measurement, not a check: it runs only when
+    /// NANOPOSE_VIDEO_FPS is set (it takes a minute) and prints each run's summary line.
+    /// </summary>
+    [Theory]
+    [InlineData("000000000785.jpg")]
+    [InlineData("000000197388.jpg")]
+    public void FramesPerSecondOn640x480(string photoName)
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NANOPOSE_VIDEO_FPS"))) Assert.Skip("a measurement: set NANOPOSE_VIDEO_FPS=1 to run it");
+        const int width = 640, height = 480, frames = 60;
+        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"));
+        string video = Path.Combine(_folder, "fps.y4m");
+        using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
+        {
+            var canvas = new byte[3 * width * height];
+            for (int k = 0; k < frames; k++)
+            {
+                Array.Fill(canvas, (byte)128);
+                for (int y = 0; y < photo.Height && y + k / 2 < height; y++)
+                {
+                    int columns = Math.Min(photo.Width, width - k % 20);
+                    photo.Pixels.AsSpan(y * photo.Stride, 3 * columns).CopyTo(canvas.AsSpan(((y + k / 2) * width + k % 20) * 3));
+                }
+                writer.Write(canvas, width, height, 3 * width);
+            }
+        }
+        // A first run compiles the code the runs below measure (the JIT); its time is not reported.
+        CommandLine.Run(["video", video], new StringWriter(), new StringWriter(), cancel: TestContext.Current.CancellationToken);
+        foreach (int threads in new[] { 1, 2 })
+            foreach (int detectEvery in new[] { 1, 5 })
+            {
+                var error = new StringWriter();
+                Assert.Equal(0, CommandLine.Run(["video", video, "--det-every", $"{detectEvery}", "--threads", $"{threads}", "--jsonl", Path.Combine(_folder, "fps.jsonl")],
+                    new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+                TestContext.Current.TestOutputHelper?.WriteLine($"{photoName}, --threads {threads} --det-every {detectEvery}: {error.ToString().Trim()}");
+            }
+    }
+
+    /// <summary>Raw RGB frames on standard input ending inside the third frame: two frame lines, then the truncation
+    /// reported and exit code 2.</summary>
+    [Fact]
+    public void RawStandardInputWithATruncatedLastFrame()
+    {
+        const int width = 64, height = 48;
+        VideoCommand.StandardInput = () => new MemoryStream(new byte[3 * width * height * 5 / 2]);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["video", "-", "--raw", $"{width}x{height}", "--fps", "25"], output, error, cancel: TestContext.Current.CancellationToken));
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(0.04, JsonDocument.Parse(lines[1]).RootElement.GetProperty("time").GetDouble(), 9);
+        Assert.Contains($"error: stdin: frame 2 is truncated: the stream ended after {3 * width * height / 2} of its {3 * width * height} bytes", error.ToString());
+    }
+
+    /// <summary>Y4M on standard input (what an ffmpeg pipe gives): a line per frame with the stream's own rate; --fps is
+    /// refused for it.</summary>
+    [Fact]
+    public void Y4mStandardInput()
+    {
+        byte[] grey = [.. Enumerable.Repeat((byte)128, 64 * 48 * 3 / 2)];
+        byte[] stream = [.. "YUV4MPEG2 W64 H48 F50:1 Ip A1:1 C420jpeg XYSCSS=420JPEG XCOLORRANGE=LIMITED\n"u8, .. "FRAME\n"u8, .. grey, .. "FRAME\n"u8, .. grey];
+        VideoCommand.StandardInput = () => new MemoryStream(stream);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["video", "-"], output, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(0.02, JsonDocument.Parse(lines[1]).RootElement.GetProperty("time").GetDouble(), 9);
+        error = new StringWriter();
+        Assert.Equal(2, CommandLine.Run(["video", "-", "--fps", "25"], new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains("a Y4M stream declares its own rate", error.ToString());
+    }
+
+    /// <summary>A folder of frames is read in natural order (f2 before f10), each line naming its file.</summary>
+    [Fact]
+    public void FolderFramesAreReadInNaturalOrder()
+    {
+        string frames = Path.Combine(_folder, "frames");
+        Directory.CreateDirectory(frames);
+        var grey = Enumerable.Repeat((byte)90, 3 * 40 * 30).ToArray();
+        foreach (string name in new[] { "f10.png", "f2.png", "f1.png" }) ImageFileEncoder.Save(Path.Combine(frames, name), grey, 40, 30, 120);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["video", frames], output, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+        var files = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => Path.GetFileName(JsonDocument.Parse(l).RootElement.GetProperty("file").GetString()));
+        Assert.Equal(["f1.png", "f2.png", "f10.png"], files);
+    }
+
+    [Theory]
+    [InlineData("clip.y4m --raw 640x480", "--raw reads frames from standard input")]
+    [InlineData("- --raw 0x480", "--raw must be <width>x<height>")]
+    [InlineData("- --det-every 0", "--det-every must be")]
+    [InlineData("- --fps 0", "--fps must be a rate")]
+    [InlineData("photo.jpg", "is not a .y4m file, a folder of frames or a glob")]
+    [InlineData("missing.y4m", "missing.y4m: does not exist")]
+    public void BadArgumentsAreNamed(string arguments, string message)
+    {
+        var error = new StringWriter();
+        string[] args = ["video", .. arguments.Split(' ').Select(a => a is "photo.jpg" or "missing.y4m" ? Path.Combine(_folder, a) : a)];
+        if (arguments.StartsWith("photo", StringComparison.Ordinal)) File.WriteAllBytes(args[1], [1, 2, 3]);
+        VideoCommand.StandardInput = () => new MemoryStream();
+        Assert.Equal(2, CommandLine.Run(args, new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains(message, error.ToString());
+    }
+
+    /// <summary>Each person of a frame line: track ID → 17 (x, y, score).</summary>
+    private static Dictionary<int, (double X, double Y, double Score)[]> People(JsonElement frame) =>
+        frame.GetProperty("people").EnumerateArray().ToDictionary(p => p.GetProperty("track_id").GetInt32(), p =>
+        {
+            var values = p.GetProperty("keypoints").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            return Enumerable.Range(0, CocoKeypoints.Count).Select(j => (values[3 * j], values[3 * j + 1], values[3 * j + 2])).ToArray();
+        });
+}
