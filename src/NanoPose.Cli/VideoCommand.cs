@@ -52,6 +52,7 @@ internal static class VideoCommand
             Smooth = options.Flag("--smooth"),
         };
         FrameRate? rate = options.Optional("--fps") is { } fps ? ParseRate(fps) : null;
+        RefuseOverwrites(input, options);
 
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
         using var source = OpenSource(input, options, rate);
@@ -113,6 +114,32 @@ internal static class VideoCommand
             return new FrameRate(int.Parse(parts[0], CultureInfo.InvariantCulture), parts.Length == 2 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : 1);
         throw new UsageException($"--fps must be a rate like 30 or 30000:1001 (whole numbers from 1 to 100000), not '{text}'");
     }
+
+    /// <summary>
+    /// As for predict, no output may replace an input: --jsonl and a drawn .y4m are compared with the video, the frames,
+    /// the model and the detector, and the --draw and --openpose-json folders (whose files are numbered like frames
+    /// often are) may not be a folder holding an input.
+    /// </summary>
+    private static void RefuseOverwrites(string input, Options options)
+    {
+        var inputs = new List<string>();
+        if (input != "-")
+            inputs.AddRange(IsVideoFile(input) ? [input] : ImageInputs.Expand([input])[0].Files);
+        if (options.Optional("--model") is { } model) inputs.Add(model);
+        if (options.Optional("--detector") is { } detector && detector != "none") inputs.Add(detector);
+        var files = new List<(string Option, string Path)>();
+        if (options.Optional("--jsonl") is { } lines) files.Add(("--jsonl", lines));
+        var folders = new List<(string Option, string Path)>();
+        if (options.Optional("--draw") is { } draw) (IsVideoFile(draw) ? files : folders).Add(("--draw", draw));
+        if (options.Optional("--openpose-json") is { } openPose) folders.Add(("--openpose-json", openPose));
+        OutputFiles.RefuseOverwrites(inputs, files);
+        var inputFolders = inputs.Select(path => FilePaths.Resolve(Path.GetDirectoryName(Path.GetFullPath(path))!)).ToHashSet(FilePaths.Comparer);
+        foreach (var (option, folder) in folders)
+            if (inputFolders.Contains(FilePaths.Resolve(folder)))
+                throw new OutputException($"{option} {Printable.Text(folder)} is a folder holding the inputs; its numbered files could replace them; nothing was run: choose another folder");
+    }
+
+    private static bool IsVideoFile(string path) => path.EndsWith(".y4m", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path);
 
     private static IFrameSource OpenSource(string input, Options options, FrameRate? rate)
     {

@@ -208,6 +208,32 @@ public sealed class VideoCommandTests : IDisposable
         Assert.Equal(["f1.png", "f2.png", "f10.png"], files);
     }
 
+    /// <summary>No output replaces an input: the drawing or OpenPose folder may not be the frames' folder (its
+    /// frame_000000.png could be a frame), nor --jsonl or a drawn .y4m one of the frames or the video.</summary>
+    [Theory]
+    [InlineData("frames --draw frames", "is a folder holding the inputs")]
+    [InlineData("frames --openpose-json frames/.", "is a folder holding the inputs")]
+    [InlineData("frames --jsonl frames/frame_000000.png", "over the input")]
+    [InlineData("clip.y4m --draw clip.y4m", "over the input")]
+    [InlineData("clip.y4m --jsonl ./clip.y4m", "over the input")]
+    public void OutputsThatWouldReplaceAnInputAreRefusedBeforeAnyWork(string arguments, string message)
+    {
+        string frames = Path.Combine(_folder, "frames");
+        Directory.CreateDirectory(frames);
+        var grey = Enumerable.Repeat((byte)90, 3 * 40 * 30).ToArray();
+        ImageFileEncoder.Save(Path.Combine(frames, "frame_000000.png"), grey, 40, 30, 120);
+        string clip = Path.Combine(_folder, "clip.y4m");
+        File.WriteAllText(clip, "YUV4MPEG2 W4 H2 F25:1 C444\n");
+        var before = Directory.EnumerateFiles(_folder, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        var error = new StringWriter();
+        string[] args = ["video", .. arguments.Split(' ').Select(a => a.StartsWith('-') ? a : Path.Combine(_folder, a))];
+        Assert.Equal(2, CommandLine.Run(args, new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
+        Assert.Contains(message, error.ToString());
+        var after = Directory.EnumerateFiles(_folder, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before, file => Assert.Equal(file.Value, after[file.Key]));
+    }
+
     [Theory]
     [InlineData("clip.y4m --raw 640x480", "--raw reads frames from standard input")]
     [InlineData("- --raw 0x480", "--raw must be <width>x<height>")]
