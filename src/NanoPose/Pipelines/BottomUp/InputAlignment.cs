@@ -39,12 +39,13 @@ public sealed record InputAlignment(int Width, int Height, int CenterX, int Cent
     }
 
     /// <summary>
-    /// The most pixels of a bottom-up network input: 2^20 (1 M). The input's longer side follows the image's aspect
-    /// ratio, and the network's activations take about 330 bytes per input pixel (EfficientHRNet H−4; a 20000×500
-    /// panorama asked for 15360×384 = 5.9 M pixels and 1.9 GB), so this bounds them near 350 MB. Photos up to 4:1
-    /// (H0, 512-pixel shorter side) or about 7:1 (H−4) are within it and run exactly as the reference does.
+    /// The most pixels of a bottom-up network input: 2^19 (524 288). The input's longer side follows the image's aspect
+    /// ratio, and one call allocates about 320 bytes per input pixel (EfficientHRNet H−4: 329 MB at 2^20 pixels,
+    /// measured by InputSizeHostileTests; a 20000×500 panorama asked for 15360×384 = 5.9 M pixels and 1.9 GB), so
+    /// this bounds a call near 170 MB and a few seconds. Photos up to 2:1 (H0, 512-pixel shorter side) or 3.5:1
+    /// (H−4, 384) are within it and run exactly as the reference does.
     /// </summary>
-    public const long MaxInputPixels = 1L << 20;
+    public const long MaxInputPixels = 1L << 19;
 
     /// <summary>
     /// <see cref="For"/> at single scale, with the shorter side reduced in steps of 64 pixels from
