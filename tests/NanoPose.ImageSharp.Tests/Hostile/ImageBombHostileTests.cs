@@ -94,7 +94,9 @@ public class ImageBombHostileTests
 
         using var cancellation = new CancellationTokenSource();
         var decode = Task.Run(() => Decoder.Decode(new MemoryStream(jpeg, writable: false), "slow.jpg", cancellation.Token), TestContext.Current.CancellationToken);
-        Thread.Sleep(TimeSpan.FromMilliseconds(whole.ElapsedMilliseconds / 5.0));
+        // Early in the decode (it takes a quarter of a second or more even on a fast, idle machine), so that a decoder
+        // that ignored the token could not have finished by then.
+        Thread.Sleep(TimeSpan.FromMilliseconds(20));
         var cancelled = Stopwatch.StartNew();
         TestContext.Current.TestOutputHelper?.WriteLine($"whole {whole.ElapsedMilliseconds} ms; cancelling with the decode {(decode.IsCompleted ? "finished" : "running")}");
         cancellation.Cancel();
