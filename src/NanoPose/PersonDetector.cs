@@ -35,6 +35,7 @@ public sealed class PersonDetector : IDisposable
         try
         {
             network = PicoDetNetwork.Build(config, new NpwWeightSource(file), Isa.Best, options.InputSize, options.InputSize, pool);
+            file.RequireEveryTensorUsed();
         }
         catch
         {

@@ -65,7 +65,7 @@ public sealed class CorruptInputTests : IDisposable
         AssertRefused(Predict(path, Image), path, "architecture litehrnet/litehrnet-18");
 
         path = Write("huge_input.npw", HostileArchitecture("input_height", 1 << 20));
-        AssertRefused(Predict(path, Image), path, "has a side over 4096");
+        AssertRefused(Predict(path, Image), path, "'input_height' is 1048576, expected 1…1024");
 
         path = Write("unknown.npw", new NpwWriter(new ModelArchitecture("resnet", "resnet-50")).ToBytes());
         AssertRefused(Predict(path, Image), path, "architecture family 'resnet' has no pose pipeline");

@@ -27,7 +27,7 @@ public sealed class PersonDetectorFileTests
         foreach (var c in manifest.RootElement.GetProperty("cases").EnumerateArray().Where(c => c.GetProperty("input_size").GetInt32() == size))
         {
             string image = c.GetProperty("image").GetString()!;
-            var photo = decoder.Decode(SharedData.File($"data/coco-mini/{image}"));
+            var photo = decoder.Decode(SharedData.File($"data/coco-mini/{image}"), TestContext.Current.CancellationToken);
             var ours = detector.Detect(photo.Pixels, photo.Width, photo.Height, photo.Stride, PixelFormat.Rgb24, TestContext.Current.CancellationToken);
             var golden = c.GetProperty("detections").EnumerateArray()
                 .Select(d => (Box: d.GetProperty("bbox_xyxy").EnumerateArray().Select(v => v.GetDouble()).ToArray(), Score: d.GetProperty("score").GetDouble()))

@@ -104,8 +104,8 @@ public sealed class PredictBatchTests : IDisposable
         Assert.Equal(["a-2.png", "a.png", "b.png"], Directory.GetFiles(pictures).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         var decoder = new ImageFileDecoder();
-        var source = decoder.Decode(Path.Combine(photos, "a.jpg"));
-        var drawn = decoder.Decode(Path.Combine(pictures, "a.png"));
+        var source = decoder.Decode(Path.Combine(photos, "a.jpg"), TestContext.Current.CancellationToken);
+        var drawn = decoder.Decode(Path.Combine(pictures, "a.png"), TestContext.Current.CancellationToken);
         Assert.Equal((source.Width, source.Height), (drawn.Width, drawn.Height));
         int changed = 0;
         for (int i = 0; i < source.Pixels.Length; i++) changed += source.Pixels[i] != drawn.Pixels[i] ? 1 : 0;
@@ -121,7 +121,7 @@ public sealed class PredictBatchTests : IDisposable
         Assert.True(code == 0, error);
         string picture = Assert.Single(Directory.GetFiles(pictures));
         Assert.Equal("a.jpg", Path.GetFileName(picture));
-        Assert.Equal(640, new ImageFileDecoder().Decode(picture).Width);
+        Assert.Equal(640, new ImageFileDecoder().Decode(picture, TestContext.Current.CancellationToken).Width);
         Assert.Contains("--draw-format", Run(["predict", "--model", TinyPoseModel.NpwPath, "x.jpg", "--draw", pictures, "--draw-format", "gif"]).Error);
     }
 

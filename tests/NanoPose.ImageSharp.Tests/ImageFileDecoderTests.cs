@@ -63,9 +63,9 @@ public class ImageFileDecoderTests
         byte[] png = Encode((image, s) => image.SaveAsPng(s));
         string path = Path.Combine(Path.GetTempPath(), $"nanopose-{Guid.NewGuid():N}.png");
         File.WriteAllBytes(path, png);
-        try { AssertPixelsExact(new ImageFileDecoder().Decode(path)); }
+        try { AssertPixelsExact(new ImageFileDecoder().Decode(path, TestContext.Current.CancellationToken)); }
         finally { File.Delete(path); }
-        AssertPixelsExact(new ImageFileDecoder().Decode(new ForwardOnlyStream(png), "pipe"));
+        AssertPixelsExact(new ImageFileDecoder().Decode(new ForwardOnlyStream(png), "pipe", TestContext.Current.CancellationToken));
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public class ImageFileDecoderTests
     [Fact]
     public void MissingFileNamesThePath()
     {
-        var error = Assert.ThrowsAny<IOException>(() => new ImageFileDecoder().Decode("/nonexistent/x.jpg"));
+        var error = Assert.ThrowsAny<IOException>(() => new ImageFileDecoder().Decode("/nonexistent/x.jpg", TestContext.Current.CancellationToken));
         Assert.Contains("/nonexistent/x.jpg", error.Message);
     }
 

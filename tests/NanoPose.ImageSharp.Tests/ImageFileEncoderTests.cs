@@ -28,7 +28,7 @@ public sealed class ImageFileEncoderTests : IDisposable
         string path = Path.Combine(_folder, "out.png");
         File.WriteAllText(path, "an older file to replace");
         ImageFileEncoder.Save(path, Pixels(), Width, Height, Stride);
-        var decoded = new ImageFileDecoder().Decode(path);
+        var decoded = new ImageFileDecoder().Decode(path, TestContext.Current.CancellationToken);
         Assert.Equal((Width, Height), (decoded.Width, decoded.Height));
         for (int y = 0; y < Height; y++)
             for (int x = 0; x < Width; x++)
@@ -46,7 +46,7 @@ public sealed class ImageFileEncoderTests : IDisposable
     {
         string path = Path.Combine(_folder, name);
         ImageFileEncoder.Save(path, Pixels(), Width, Height, Stride);
-        var decoded = new ImageFileDecoder().Decode(path);
+        var decoded = new ImageFileDecoder().Decode(path, TestContext.Current.CancellationToken);
         Assert.Equal((Width, Height), (decoded.Width, decoded.Height));
         Assert.Equal([0xFF, 0xD8], File.ReadAllBytes(path)[..2]);   // a JPEG start-of-image marker, whatever the case of the name
         int worst = 0;

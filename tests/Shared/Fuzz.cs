@@ -84,6 +84,8 @@ public sealed class FuzzFamily(string name, int seed, params Type[] documented)
     private readonly List<string> _failures = [];
     private readonly Stopwatch _time = new();
     private long _worstAllocation, _worstAllocationInput;
+    private TimeSpan _worstCase;
+    private string _worstCaseLabel = "";
 
     public string Name { get; } = name;
     public int Seed { get; } = seed;
@@ -99,6 +101,7 @@ public sealed class FuzzFamily(string name, int seed, params Type[] documented)
     public void Run(string label, byte[] input, Action<byte[]> read)
     {
         Cases++;
+        var caseStart = _time.Elapsed;
         _time.Start();
         long before = GC.GetAllocatedBytesForCurrentThread();
         string outcome;
@@ -120,6 +123,7 @@ public sealed class FuzzFamily(string name, int seed, params Type[] documented)
         }
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         _time.Stop();
+        if (_time.Elapsed - caseStart > _worstCase) (_worstCase, _worstCaseLabel) = (_time.Elapsed - caseStart, label);
         _outcomes[outcome] = _outcomes.GetValueOrDefault(outcome) + 1;
         if (allocated > _worstAllocation) (_worstAllocation, _worstAllocationInput) = (allocated, input.Length);
         if (allocated > AllowedAllocation(input.Length))
@@ -134,7 +138,8 @@ public sealed class FuzzFamily(string name, int seed, params Type[] documented)
         var report = new StringBuilder()
             .Append($"{Name}: seed {Seed}, {Cases} cases in {_time.Elapsed.TotalSeconds:F2} s; ")
             .Append(string.Join(", ", _outcomes.OrderByDescending(o => o.Value).Select(o => $"{o.Key} {o.Value}")))
-            .Append($"; most allocated by one parse {_worstAllocation:N0} bytes (input {_worstAllocationInput:N0} bytes)");
+            .Append($"; most allocated by one parse {_worstAllocation:N0} bytes (input {_worstAllocationInput:N0} bytes)")
+            .Append($"; slowest case {_worstCase.TotalMilliseconds:F1} ms ({_worstCaseLabel})");
         output?.WriteLine(report.ToString());
         foreach (string failure in _failures.Take(5)) output?.WriteLine(failure);
         Assert.True(_failures.Count == 0, $"{_failures.Count} bad cases; first: {_failures.FirstOrDefault()}\n{report}");

@@ -29,6 +29,8 @@ public static class PoseNetworks
         string family = file.Architecture.Family;
         if (!Families.TryGetValue(family, out var load))
             throw new WeightFileException(file.Source, $"architecture family '{family}' is unknown (known: {string.Join(", ", Families.Keys)})");
-        return load(file, width, inputHeight, inputWidth, pool);
+        var network = load(file, width, inputHeight, inputWidth, pool);
+        file.RequireEveryTensorUsed();   // a tensor the network never asked for means the file is not what it says
+        return network;
     }
 }

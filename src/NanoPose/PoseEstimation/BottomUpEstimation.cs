@@ -27,7 +27,7 @@ internal sealed class BottomUpEstimation(EfficientHrnetModel model, PoseEstimato
 
     public IReadOnlyList<EstimatedPerson> Estimate(RgbImage image, IReadOnlyList<PersonBox>? boxes, CancellationToken cancellationToken)
     {
-        var alignment = InputAlignment.For(image.Width, image.Height, model.Config.NativeInputSize);
+        var alignment = InputAlignment.Limited(image.Width, image.Height, model.Config.NativeInputSize);
         int inputWidth = alignment.Width, inputHeight = alignment.Height;
         var toInput = AffineTransform.FromCenterScale(
             new CenterScale(alignment.CenterX, alignment.CenterY, (float)alignment.ScaleX, (float)alignment.ScaleY), inputWidth, inputHeight);

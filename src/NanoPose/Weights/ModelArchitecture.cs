@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NanoPose.Weights;
 
 public enum ArchitectureValueKind : byte { Int = 1, Float = 2, String = 3, IntList = 4 }
@@ -25,7 +27,7 @@ public sealed class ArchitectureValue
     public string AsString => _string ?? throw WrongKind(ArchitectureValueKind.String);
     public IReadOnlyList<long> AsIntList => _ints ?? throw WrongKind(ArchitectureValueKind.IntList);
 
-    private InvalidOperationException WrongKind(ArchitectureValueKind wanted) => new($"value is {Kind}, not {wanted}");
+    private InvalidOperationException WrongKind(ArchitectureValueKind wanted) => new($"value {this} is of kind {Kind}, not {wanted}");
 
     public override string ToString() => Kind switch
     {
@@ -44,6 +46,9 @@ public sealed class ArchitectureValue
 public sealed class ModelArchitecture
 {
     private readonly List<KeyValuePair<string, ArchitectureValue>> _properties = [];
+    // Key → position in _properties: a file's description may hold thousands of keys, and every lookup and every
+    // added key must cost O(1), not a scan (a scan per key made reading 200 000 keys quadratic).
+    private readonly Dictionary<string, int> _indexOf = new(StringComparer.Ordinal);
 
     public ModelArchitecture(string family, string variant)
     {
@@ -65,21 +70,68 @@ public sealed class ModelArchitecture
     public ModelArchitecture Set(string key, ArchitectureValue value)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
-        int index = IndexOf(key);
-        if (index >= 0) _properties[index] = new(key, value);
-        else _properties.Add(new(key, value));
+        if (_indexOf.TryGetValue(key, out int index)) _properties[index] = new(key, value);
+        else
+        {
+            _indexOf.Add(key, _properties.Count);
+            _properties.Add(new(key, value));
+        }
         return this;
     }
 
     public bool TryGet(string key, out ArchitectureValue value)
     {
-        int index = IndexOf(key);
-        value = index >= 0 ? _properties[index].Value : null!;
-        return index >= 0;
+        bool found = _indexOf.TryGetValue(key, out int index);
+        value = found ? _properties[index].Value : null!;
+        return found;
     }
 
     public ArchitectureValue this[string key]
         => TryGet(key, out var value) ? value : throw new KeyNotFoundException($"architecture {Variant} has no property '{key}'");
 
-    private int IndexOf(string key) => _properties.FindIndex(p => p.Key == key);
+    // Typed reads for the model families: every problem (missing, wrong kind, out of range) is an ArgumentException
+    // naming the key and the value found, so a bad file never ends in a bare "Arithmetic operation resulted in an overflow".
+
+    /// <summary>An integer property within <paramref name="min"/>…<paramref name="max"/>.</summary>
+    public int GetInt(string key, int min, int max) => InRange(key, Required(key, ArchitectureValueKind.Int).AsInt, min, max, null);
+
+    /// <summary>A list of exactly <paramref name="count"/> integers, each within <paramref name="min"/>…<paramref name="max"/>.</summary>
+    public int[] GetInts(string key, int count, int min, int max)
+    {
+        var values = Required(key, ArchitectureValueKind.IntList).AsIntList;
+        if (values.Count != count) throw new ArgumentException($"architecture {Variant}: '{key}' has {values.Count} values, expected {count}");
+        var result = new int[count];
+        for (int i = 0; i < count; i++) result[i] = InRange(key, values[i], min, max, i);
+        return result;
+    }
+
+    /// <summary>A finite float property within <paramref name="min"/>…<paramref name="max"/>.</summary>
+    public double GetFloat(string key, double min, double max)
+    {
+        double value = Required(key, ArchitectureValueKind.Float).AsFloat;
+        if (!(value >= min && value <= max))
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"architecture {Variant}: '{key}' is {value:R}, expected {min}…{max}"));
+        return value;
+    }
+
+    /// <summary>A string property.</summary>
+    public string GetString(string key) => Required(key, ArchitectureValueKind.String).AsString;
+
+    private ArchitectureValue Required(string key, ArchitectureValueKind kind)
+    {
+        if (!TryGet(key, out var value)) throw new ArgumentException($"architecture {Variant} has no '{key}'");
+        if (value.Kind != kind) throw new ArgumentException($"architecture {Variant}: '{key}' is {value} ({Describe(value.Kind)}), expected {Describe(kind)}");
+        return value;
+    }
+
+    private int InRange(string key, long value, int min, int max, int? index) => value >= min && value <= max ? (int)value
+        : throw new ArgumentException($"architecture {Variant}: '{key}'{(index is int i ? $"[{i}]" : "")} is {value}, expected {min}…{max}");
+
+    private static string Describe(ArchitectureValueKind kind) => kind switch
+    {
+        ArchitectureValueKind.Int => "an integer",
+        ArchitectureValueKind.Float => "a float",
+        ArchitectureValueKind.String => "a string",
+        _ => "a list of integers",
+    };
 }

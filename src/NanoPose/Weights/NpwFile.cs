@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Text;
+using NanoPose.IO;
 
 namespace NanoPose.Weights;
 
@@ -15,6 +16,15 @@ public sealed class NpwFile
     private readonly byte[] _bytes;
     private readonly long _dataOffset;
     private readonly Dictionary<string, NpwTensorInfo> _byName;
+    // The tensors a network builder has asked for (GetTensor), so that one it never asks for is refused by name.
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    /// <summary>The largest .npw file read: 512 MiB, more than 10× the largest model here (EfficientHRNet H0 in
+    /// float32, 27 MB); the file is held in memory while the network is built.</summary>
+    public const long MaxFileBytes = 512L << 20;
+
+    /// <summary>The most architecture properties a file may hold: the families here use at most 20.</summary>
+    public const int MaxProperties = 4096;
 
     private NpwFile(string source, byte[] bytes, ModelArchitecture architecture, List<NpwTensorInfo> tensors, long dataOffset)
     {
@@ -27,12 +37,9 @@ public sealed class NpwFile
     public ModelArchitecture Architecture { get; }
     public IReadOnlyList<NpwTensorInfo> Tensors { get; }
 
-    public static NpwFile Load(string path)
-    {
-        long length = new FileInfo(path).Length;
-        if (length > Array.MaxLength) throw new WeightFileException(path, $"{length} bytes is larger than a weight file can be");
-        return Parse(File.ReadAllBytes(path), path);
-    }
+    /// <summary>Reads and verifies a .npw file: only a regular file of at most <see cref="MaxFileBytes"/> is read (a FIFO,
+    /// a device or a folder is refused by name with an <see cref="InputFileException"/>).</summary>
+    public static NpwFile Load(string path) => Parse(InputFile.ReadAllBytes(path, MaxFileBytes, "weight"), path);
 
     public static NpwFile Parse(byte[] bytes, string source)
     {
@@ -115,9 +122,26 @@ public sealed class NpwFile
     public float[] GetTensor(string name, params ReadOnlySpan<int> expectedShape)
     {
         if (!_byName.TryGetValue(name, out var info)) throw new WeightFileException(Source, $"tensor '{name}' is missing");
+        lock (_used) _used.Add(name);
         if (!info.Shape.AsSpan().SequenceEqual(expectedShape))
             throw new WeightFileException(Source, $"tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", expectedShape.ToArray())}]");
         return ReadValues(info);
+    }
+
+    /// <summary>
+    /// Refuses a file holding tensors that the network built from it never asked for (<see cref="GetTensor"/>): a
+    /// file for another variant, or one edited by hand, would otherwise run with weights silently left out.
+    /// Called by each family's loader once its network is built.
+    /// </summary>
+    public void RequireEveryTensorUsed()
+    {
+        List<string> unused;
+        lock (_used) unused = [.. Tensors.Where(t => !_used.Contains(t.Name)).Select(t => t.Name)];
+        if (unused.Count == 0) return;
+        const int Shown = 10;
+        string names = string.Join(", ", unused.Take(Shown).Select(n => $"'{n}'")) + (unused.Count > Shown ? $" and {unused.Count - Shown} more" : "");
+        throw new WeightFileException(Source,
+            $"{unused.Count} of its {Tensors.Count} tensors are not used by the {Architecture.Family}/{Architecture.Variant} network it describes: {names}");
     }
 
     /// <summary>The values of a table entry as float32, whatever its shape.</summary>
@@ -136,6 +160,7 @@ public sealed class NpwFile
         if (family.Length == 0 || variant.Length == 0) throw reader.Bad("the architecture family or variant is empty");
         var architecture = new ModelArchitecture(family, variant);
         uint count = reader.ReadUInt32("property count");
+        if (count > MaxProperties) throw reader.Bad($"the architecture has {count} properties, at most {MaxProperties} are allowed");
         for (uint i = 0; i < count; i++)
         {
             string key = reader.ReadString("property key");

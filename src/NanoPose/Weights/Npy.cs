@@ -22,16 +22,16 @@ public static class Npy
 {
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    public static NpyArray Read(string path)
-    {
-        long length = new FileInfo(path).Length;
-        if (length > Array.MaxLength) throw new InvalidDataException($"{path}: {length} bytes is too large for an .npy array");
-        return Parse(File.ReadAllBytes(path), path);
-    }
+    /// <summary>The largest .npy file read: 1 GiB (its values are then held as float32, up to 4× the bytes of a uint8 array).</summary>
+    public const long MaxFileBytes = 1L << 30;
+
+    /// <summary>Reads a regular file of at most <see cref="MaxFileBytes"/> (a FIFO, a device or a folder is refused by
+    /// name with an <see cref="IO.InputFileException"/>).</summary>
+    public static NpyArray Read(string path) => Parse(IO.InputFile.ReadAllBytes(path, MaxFileBytes, ".npy"), path);
 
     public static NpyArray Parse(ReadOnlySpan<byte> bytes, string source)
     {
-        InvalidDataException Bad(string problem) => new($"{source}: {problem}");
+        InvalidDataException Bad(string problem) => new(IO.UntrustedText.Printable($"{source}: {problem}"));
 
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic)) throw Bad("not an .npy file (bad magic)");
         byte major = bytes[6];

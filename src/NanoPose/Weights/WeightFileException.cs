@@ -1,8 +1,11 @@
+using NanoPose.IO;
+
 namespace NanoPose.Weights;
 
-/// <summary>A weight file that cannot be used: names the file and exactly what is wrong with it.</summary>
+/// <summary>A weight file that cannot be used: names the file and exactly what is wrong with it. The message is
+/// printable whatever the file holds (<see cref="UntrustedText"/>).</summary>
 public sealed class WeightFileException(string file, string problem)
-    : Exception($"{file}: {problem}")
+    : Exception(UntrustedText.Printable($"{file}: {problem}"))
 {
     public string File { get; } = file;
     public string Problem { get; } = problem;

@@ -46,7 +46,7 @@ public class BadArgumentTests(ITestOutputHelper output)
     public void LiteHrnetRefusesSidesOverTheLimit()
     {
         var error = Assert.Throws<ArgumentException>(() => LiteHrnetNetwork.Build(LiteHrnetConfig.Known["litehrnet-18"], new NoWeights(), Isa.Best, 4128, 192));
-        Assert.Contains("input 4128×192 has a side over 4096", error.Message);
+        Assert.Contains($"input 4128×192 has a side over {LiteHrnetConfig.MaxInputSide}", error.Message);
     }
 
     [Theory]

@@ -129,31 +129,30 @@ public sealed record EfficientHrnetConfig(
     {
         if (architecture.Family != Family)
             throw new ArgumentException($"architecture family is '{architecture.Family}', expected '{Family}'", nameof(architecture));
-        var config = new EfficientHrnetConfig(
-            checked((int)architecture["scale_factor"].AsInt),
-            architecture["width_mult"].AsFloat,
-            architecture["depth_mult"].AsFloat,
-            checked((int)architecture["stem_channels"].AsInt),
-            Ints(architecture, "stage_channels", B0Stages.Count),
-            Ints(architecture, "stage_repeats", B0Stages.Count),
-            Ints(architecture, "branch_channels", 4),
-            Ints(architecture, "stage_modules", 3),
-            checked((int)architecture["deconv_channels"].AsInt),
-            checked((int)architecture["final_channels"].AsInt));
-        if (config.StemChannels < 1 || config.DeconvChannels < 1 || config.FinalChannels < 1
-            || config.StageChannels.Any(c => c < 1) || config.StageRepeats.Any(n => n < 1)
-            || config.BranchChannels.Any(c => c < 1) || config.StageModules.Any(m => m < 1))
-            throw new ArgumentException($"architecture {architecture.Variant} has a width, repeat or module count below 1", nameof(architecture));
-        return config;
+        int scale = architecture.GetInt("scale_factor", Scales.Min(), Scales.Max());
+        int finalChannels = architecture.GetInt("final_channels", 1, MaxChannels);
+        if (finalChannels is not (CocoKeypoints.Count or 2 * CocoKeypoints.Count))
+            throw new ArgumentException($"architecture {architecture.Variant}: 'final_channels' is {finalChannels}: the half-resolution "
+                + $"layer makes one heatmap per COCO keypoint, {CocoKeypoints.Count} (or {2 * CocoKeypoints.Count} with tags)");
+        return new EfficientHrnetConfig(
+            scale,
+            architecture.GetFloat("width_mult", 0.1, 4),
+            architecture.GetFloat("depth_mult", 0.1, 4),
+            architecture.GetInt("stem_channels", 1, MaxChannels),
+            architecture.GetInts("stage_channels", B0Stages.Count, 1, MaxChannels),
+            architecture.GetInts("stage_repeats", B0Stages.Count, 1, MaxRepeats),
+            architecture.GetInts("branch_channels", 4, 1, MaxChannels),
+            architecture.GetInts("stage_modules", 3, 1, MaxRepeats),
+            architecture.GetInt("deconv_channels", 1, MaxChannels),
+            finalChannels);
     }
+
+    /// <summary>The widest layer a description may ask for: weights grow with its square. H0's widest, the 6× expansion
+    /// of its last backbone stage's 320 channels, has 1920.</summary>
+    public const int MaxChannels = 2048;
+
+    /// <summary>The most blocks per backbone stage and modules per HRNet stage (H0: 4 of each).</summary>
+    public const int MaxRepeats = 64;
 
     private static long[] Longs(int[] values) => [.. values.Select(v => (long)v)];
-
-    private static int[] Ints(ModelArchitecture architecture, string key, int count)
-    {
-        var values = architecture[key].AsIntList;
-        if (values.Count != count)
-            throw new ArgumentException($"architecture {architecture.Variant}: '{key}' has {values.Count} values, expected {count}", nameof(architecture));
-        return [.. values.Select(v => checked((int)v))];
-    }
 }

@@ -49,9 +49,13 @@ public sealed class EfficientHrnetModel
         ParameterCount = layers.Parameters;
     }
 
-    /// <summary>Loads a converted model: configuration and weights from a .npw file.</summary>
-    public static EfficientHrnetModel Load(NpwFile file, VectorWidth width) =>
-        new(file.ReadConfiguration(EfficientHrnetConfig.FromArchitecture), new NpwWeightSource(file), width);
+    /// <summary>Loads a converted model: configuration and weights from a .npw file, which must hold no other tensors.</summary>
+    public static EfficientHrnetModel Load(NpwFile file, VectorWidth width)
+    {
+        var model = new EfficientHrnetModel(file.ReadConfiguration(EfficientHrnetConfig.FromArchitecture), new NpwWeightSource(file), width);
+        file.RequireEveryTensorUsed();
+        return model;
+    }
 
     public EfficientHrnetConfig Config { get; }
 

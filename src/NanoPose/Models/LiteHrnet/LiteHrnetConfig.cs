@@ -36,9 +36,22 @@ public sealed record LiteHrnetConfig
     public int InputHeight { get; init; } = 256;
     public int InputWidth { get; init; } = 192;
 
-    /// <summary>The largest input side a network is built for: its activation buffers grow with the input's area
-    /// (a 4096×4096 input already needs gigabytes), and a .npw file must not be able to ask for more.</summary>
-    public const int MaxInputSide = 4096;
+    /// <summary>
+    /// The largest input side a network is built for, so that a .npw file cannot ask for more memory and time than a
+    /// photo's worth. Activation memory grows with the input's area, about 87 bytes per input pixel for Lite-HRNet-18
+    /// (measured: 4096×4096 took 1.46 GB and 15 s per image): 1024×1024 bounds it near 90 MB and 1 s per person,
+    /// 20× the 256×192 input of the published models.
+    /// </summary>
+    public const int MaxInputSide = 1024;
+
+    /// <summary>The most stages a description may have (the published ones have 3).</summary>
+    public const int MaxStages = 8;
+
+    /// <summary>The widest layer a description may ask for (the published ones reach 320): weights grow with its square.</summary>
+    public const int MaxChannels = 2048;
+
+    /// <summary>The most modules per stage and blocks per module (the published ones: 8 and 2).</summary>
+    public const int MaxRepeats = 64;
 
     /// <summary>Input sides must be multiples of this: the stem halves twice, then each further branch once more.</summary>
     public int SizeMultiple => 4 << (Stages.Max(s => s.Branches) - 1);
@@ -80,26 +93,27 @@ public sealed record LiteHrnetConfig
             if (!condition) throw new ArgumentException($"Lite-HRNet {Variant}: {problem}");
         }
         Require(StemChannels > 0 && StemChannels % 2 == 0 && StemOutChannels == StemChannels,
-            $"the stem must keep an even width (stem {StemChannels}, out {StemOutChannels})");
-        Require(StemExpandRatio > 0, $"stem expand ratio {StemExpandRatio} must be positive");
-        Require(Stages.Count > 0, "no stages");
+            $"stem_channels {StemChannels} and stem_out_channels {StemOutChannels}: the stem must keep an even width");
+        Require(StemExpandRatio > 0, $"stem_expand_ratio {StemExpandRatio} must be positive");
+        Require(Stages.Count > 0, "num_stages: no stages");
         for (int s = 0; s < Stages.Count; s++)
         {
             var stage = Stages[s];
             int previous = s == 0 ? 1 : Stages[s - 1].Branches;
-            Require(stage.Modules > 0 && stage.Blocks > 0, $"stage {s} needs at least one module and one block");
-            Require(stage.Branches >= previous, $"stage {s} has {stage.Branches} branches, fewer than the {previous} before it");
-            Require(stage.Channels.All(c => c > 0 && c % 2 == 0), $"stage {s} branch widths [{string.Join(", ", stage.Channels)}] must be even");
-            Require(ModuleType == LiteHrnetModuleType.Naive || stage.ReduceRatio > 0, $"stage {s} reduce ratio {stage.ReduceRatio} must be positive");
+            Require(stage.Modules > 0 && stage.Blocks > 0, $"num_modules[{s}] {stage.Modules}, num_blocks[{s}] {stage.Blocks}: stage {s} needs at least one module and one block");
+            Require(stage.Branches >= previous, $"num_branches[{s}]: stage {s} has {stage.Branches} branches, fewer than the {previous} before it");
+            Require(stage.Channels.All(c => c > 0 && c % 2 == 0), $"stage{s}_channels: stage {s} branch widths [{string.Join(", ", stage.Channels)}] must be even");
+            Require(ModuleType == LiteHrnetModuleType.Naive || stage.ReduceRatio > 0, $"reduce_ratios[{s}]: stage {s} reduce ratio {stage.ReduceRatio} must be positive");
             for (int b = 0; b < previous && s > 0; b++)
-                Require(stage.Channels[b] == Stages[s - 1].Channels[b], $"stage {s} branch {b} changes width; only the stem's transition may");
+                Require(stage.Channels[b] == Stages[s - 1].Channels[b], $"stage{s}_channels[{b}]: stage {s} branch {b} changes width; only the stem's transition may");
         }
         Require(HeadInChannels == Stages[^1].Channels[0],
-            $"the final layer takes {HeadInChannels} channels, the backbone's highest-resolution branch gives {Stages[^1].Channels[0]}");
-        Require(HeadOutChannels > 0, $"the final layer makes {HeadOutChannels} heatmaps");
+            $"head_in_channels: the final layer takes {HeadInChannels} channels, the backbone's highest-resolution branch gives {Stages[^1].Channels[0]}");
+        Require(HeadOutChannels == CocoKeypoints.Count,
+            $"head_out_channels is {HeadOutChannels}: the final layer must make one heatmap per COCO keypoint, {CocoKeypoints.Count}");
         Require(InputHeight > 0 && InputWidth > 0 && InputHeight % SizeMultiple == 0 && InputWidth % SizeMultiple == 0,
-            $"input {InputHeight}×{InputWidth} must have sides that are positive multiples of {SizeMultiple}");
-        Require(InputHeight <= MaxInputSide && InputWidth <= MaxInputSide, $"input {InputHeight}×{InputWidth} has a side over {MaxInputSide}");
+            $"input_height × input_width: input {InputHeight}×{InputWidth} must have sides that are positive multiples of {SizeMultiple}");
+        Require(InputHeight <= MaxInputSide && InputWidth <= MaxInputSide, $"input_height × input_width: input {InputHeight}×{InputWidth} has a side over {MaxInputSide}");
     }
 
     public ModelArchitecture ToArchitecture()
@@ -129,33 +143,16 @@ public sealed record LiteHrnetConfig
     {
         if (architecture.Family != Family)
             throw new ArgumentException($"architecture family is '{architecture.Family}', expected '{Family}'");
-        ArchitectureValue Value(string key) => architecture.TryGet(key, out var value) ? value
-            : throw new ArgumentException($"Lite-HRNet {architecture.Variant}: the architecture has no '{key}'");
-        T Read<T>(string key, Func<ArchitectureValue, T> read)
-        {
-            var value = Value(key);
-            try { return read(value); }
-            catch (InvalidOperationException e) { throw new ArgumentException($"Lite-HRNet {architecture.Variant}: '{key}' is {value}: {e.Message}"); }
-        }
-        int Int(string key) => checked((int)Read(key, v => v.AsInt));
-        int[] Ints(string key, int count)
-        {
-            var values = Read(key, v => v.AsIntList);
-            if (values.Count != count) throw new ArgumentException($"Lite-HRNet {architecture.Variant}: '{key}' has {values.Count} values, expected {count}");
-            return [.. values.Select(v => checked((int)v))];
-        }
-
-        int stages = Int("num_stages");
-        if (stages is < 1 or > 8) throw new ArgumentException($"Lite-HRNet {architecture.Variant}: num_stages is {stages}");
-        int[] modules = Ints("num_modules", stages), branches = Ints("num_branches", stages);
-        int[] blocks = Ints("num_blocks", stages), ratios = Ints("reduce_ratios", stages);
-        string moduleType = Read("module_type", v => v.AsString);
+        int stages = architecture.GetInt("num_stages", 1, MaxStages);
+        int[] modules = architecture.GetInts("num_modules", stages, 1, MaxRepeats), branches = architecture.GetInts("num_branches", stages, 1, MaxStages + 1);
+        int[] blocks = architecture.GetInts("num_blocks", stages, 1, MaxRepeats), ratios = architecture.GetInts("reduce_ratios", stages, 0, MaxChannels);
+        string moduleType = architecture.GetString("module_type");
         var config = new LiteHrnetConfig
         {
             Variant = architecture.Variant,
-            StemChannels = Int("stem_channels"),
-            StemOutChannels = Int("stem_out_channels"),
-            StemExpandRatio = Read("stem_expand_ratio", v => v.AsFloat),
+            StemChannels = architecture.GetInt("stem_channels", 1, MaxChannels),
+            StemOutChannels = architecture.GetInt("stem_out_channels", 1, MaxChannels),
+            StemExpandRatio = architecture.GetFloat("stem_expand_ratio", 1.0 / MaxChannels, 16),
             ModuleType = moduleType switch
             {
                 "LITE" => LiteHrnetModuleType.Lite,
@@ -163,11 +160,11 @@ public sealed record LiteHrnetConfig
                 _ => throw new ArgumentException($"Lite-HRNet {architecture.Variant}: module_type is '{moduleType}', expected LITE or NAIVE"),
             },
             Stages = [.. Enumerable.Range(0, stages).Select(s =>
-                new LiteHrnetStage(modules[s], blocks[s], ratios[s], Ints($"stage{s}_channels", branches[s])))],
-            HeadInChannels = Int("head_in_channels"),
-            HeadOutChannels = Int("head_out_channels"),
-            InputHeight = Int("input_height"),
-            InputWidth = Int("input_width"),
+                new LiteHrnetStage(modules[s], blocks[s], ratios[s], architecture.GetInts($"stage{s}_channels", branches[s], 1, MaxChannels)))],
+            HeadInChannels = architecture.GetInt("head_in_channels", 1, MaxChannels),
+            HeadOutChannels = architecture.GetInt("head_out_channels", 1, MaxChannels),
+            InputHeight = architecture.GetInt("input_height", 1, MaxInputSide),
+            InputWidth = architecture.GetInt("input_width", 1, MaxInputSide),
         };
         config.Validate();
         return config;

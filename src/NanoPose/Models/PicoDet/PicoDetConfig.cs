@@ -68,20 +68,21 @@ public sealed record PicoDetConfig
 
     public void Validate()
     {
-        if (BackboneScale <= 0 || BackboneScale > 4) throw new ArgumentException($"{Variant}: backbone scale {BackboneScale} is outside (0, 4]");
-        if (NeckChannels is <= 0 or > 1024) throw new ArgumentException($"{Variant}: neck channels {NeckChannels} outside 1…1024");
-        if (Levels != 4) throw new ArgumentException($"{Variant}: {Levels} output levels; the LCPAN neck here makes 4");
-        if (RegressionBins is <= 1 or > 64) throw new ArgumentException($"{Variant}: {RegressionBins} regression bins outside 2…64");
-        if (Classes != 1) throw new ArgumentException($"{Variant}: {Classes} classes; NanoPose's detector finds people only (1 class)");
-        RequireInputSize(InputHeight, InputWidth);
+        if (BackboneScale <= 0 || BackboneScale > 4) throw new ArgumentException($"{Variant}: backbone_scale {BackboneScale} is outside (0, 4]");
+        if (NeckChannels is <= 0 or > 1024) throw new ArgumentException($"{Variant}: neck_channels {NeckChannels} outside 1…1024");
+        if (Levels != 4) throw new ArgumentException($"{Variant}: levels is {Levels}; the LCPAN neck here makes 4");
+        if (RegressionBins is <= 1 or > 64) throw new ArgumentException($"{Variant}: regression_bins {RegressionBins} outside 2…64");
+        if (Classes != 1) throw new ArgumentException($"{Variant}: classes is {Classes}; NanoPose's detector finds people only (1 class)");
+        RequireInputSize(InputHeight, InputWidth, "input_height × input_width: input");
     }
 
-    public void RequireInputSize(int height, int width)
+    /// <param name="what">How the message names the size (the file's keys, or the caller's input).</param>
+    public void RequireInputSize(int height, int width, string what = "input")
     {
         if (height <= 0 || width <= 0 || height % SizeMultiple != 0 || width % SizeMultiple != 0)
-            throw new ArgumentException($"PicoDet {Variant}: input {height}×{width} must have sides that are positive multiples of {SizeMultiple}");
+            throw new ArgumentException($"PicoDet {Variant}: {what} {height}×{width} must have sides that are positive multiples of {SizeMultiple}");
         if (height > MaxInputSide || width > MaxInputSide)
-            throw new ArgumentException($"PicoDet {Variant}: input {height}×{width} has a side over {MaxInputSide}");
+            throw new ArgumentException($"PicoDet {Variant}: {what} {height}×{width} has a side over {MaxInputSide}");
     }
 
     public ModelArchitecture ToArchitecture() => new ModelArchitecture(Family, Variant)
@@ -100,22 +101,15 @@ public sealed record PicoDetConfig
         var config = new PicoDetConfig
         {
             Variant = architecture.Variant,
-            BackboneScale = architecture["backbone_scale"].AsFloat,
-            NeckChannels = Int(architecture, "neck_channels"),
-            Levels = Int(architecture, "levels"),
-            RegressionBins = Int(architecture, "regression_bins"),
-            Classes = Int(architecture, "classes"),
-            InputHeight = Int(architecture, "input_height"),
-            InputWidth = Int(architecture, "input_width"),
+            BackboneScale = architecture.GetFloat("backbone_scale", double.Epsilon, 4),
+            NeckChannels = architecture.GetInt("neck_channels", 0, int.MaxValue),
+            Levels = architecture.GetInt("levels", 0, int.MaxValue),
+            RegressionBins = architecture.GetInt("regression_bins", 0, int.MaxValue),
+            Classes = architecture.GetInt("classes", 0, int.MaxValue),
+            InputHeight = architecture.GetInt("input_height", 0, int.MaxValue),
+            InputWidth = architecture.GetInt("input_width", 0, int.MaxValue),
         };
         config.Validate();
         return config;
-    }
-
-    private static int Int(ModelArchitecture architecture, string key)
-    {
-        long value = architecture[key].AsInt;
-        return value is >= int.MinValue and <= int.MaxValue ? (int)value
-            : throw new ArgumentException($"{architecture.Variant}: {key} = {value} is out of range");
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NanoPose.Pipelines.BottomUp;
 
 /// <summary>
@@ -34,6 +36,39 @@ public sealed record InputAlignment(int Width, int Height, int CenterX, int Cent
             int width = (int)((int)AlignTo64((double)minInputSize / imageHeight * imageWidth) * currentScale / minScale);
             return new(width, height, centerX, centerY, (double)width / height * imageHeight / 200.0, imageHeight / 200.0);
         }
+    }
+
+    /// <summary>
+    /// The most pixels of a bottom-up network input: 2^19 (524 288). The input's longer side follows the image's aspect
+    /// ratio, and one call allocates about 320 bytes per input pixel (EfficientHRNet H−4: 329 MB at 2^20 pixels,
+    /// measured by InputSizeHostileTests; a 20000×500 panorama asked for 15360×384 = 5.9 M pixels and 1.9 GB), so
+    /// this bounds a call near 170 MB and a few seconds. Photos up to 2:1 (H0, 512-pixel shorter side) or 3.5:1
+    /// (H−4, 384) are within it and run exactly as the reference does.
+    /// </summary>
+    public const long MaxInputPixels = 1L << 19;
+
+    /// <summary>
+    /// <see cref="For"/> at single scale, with the shorter side reduced in steps of 64 pixels from
+    /// <paramref name="inputSize"/> when the input would have more than <paramref name="maxPixels"/> pixels (an image
+    /// much wider than high, or the reverse): the people in it are then found at a lower resolution rather than not
+    /// at all. An image too elongated even for a 64-pixel shorter side is refused, with the numbers.
+    /// </summary>
+    public static InputAlignment Limited(int imageWidth, int imageHeight, int inputSize, long maxPixels = MaxInputPixels)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        double ratio = (double)Math.Max(imageWidth, imageHeight) / Math.Min(imageWidth, imageHeight);
+        double pixels = 0;
+        for (int size = inputSize; size > 0; size -= 64)
+        {
+            // The sizes For computes, in double first: an extreme aspect ratio would overflow an int.
+            double shortSide = AlignTo64(size), longSide = AlignTo64(shortSide * ratio);
+            pixels = shortSide * longSide;
+            if (pixels <= maxPixels) return For(imageWidth, imageHeight, size);
+        }
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"a {imageWidth}×{imageHeight} image is too elongated for the bottom-up network: even with its shorter side at 64 pixels the input would have {pixels:N0} pixels, over the limit of {maxPixels:N0}"));
     }
 
     /// <summary>Python's <c>(v + 63) // 64 * 64</c> on a float.</summary>

@@ -78,7 +78,8 @@ public class EfficientHrnetConfigTests
         architecture.Set("stage_repeats", [1L, 2L, 2L]);
         var error = Assert.Throws<ArgumentException>(() => EfficientHrnetConfig.FromArchitecture(architecture));
         Assert.Contains("stage_repeats", error.Message);
-        Assert.Throws<KeyNotFoundException>(() => EfficientHrnetConfig.FromArchitecture(new ModelArchitecture("efficienthrnet", "x")));
+        error = Assert.Throws<ArgumentException>(() => EfficientHrnetConfig.FromArchitecture(new ModelArchitecture("efficienthrnet", "x")));
+        Assert.Contains("has no 'scale_factor'", error.Message);
         Assert.Throws<ArgumentException>(() => EfficientHrnetConfig.FromArchitecture(new ModelArchitecture("litehrnet", "litehrnet-18")));
     }
 
