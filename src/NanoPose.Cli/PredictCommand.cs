@@ -80,7 +80,7 @@ internal static class PredictCommand
             string path = files[index];
             long imageId = ImageId(path, index + 1, boxes is not null);
             FilePaths.RequireRegularFile(path, "image");
-            var image = decoder.Decode(path);
+            var image = decoder.Decode(path, cancel);
             IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
             var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath, cancel);
             CocoKeypointDetection[] detections = [.. people.Select(person => PoseCommand.ToDetection(imageId, person) with { FileName = path })];

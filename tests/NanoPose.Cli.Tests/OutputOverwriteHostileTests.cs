@@ -23,7 +23,7 @@ public sealed class OutputOverwriteHostileTests : IDisposable
     public void NoOutputReplacesAnInput()
     {
         byte[] jpeg = File.ReadAllBytes(SharedData.File("data/coco-mini/000000000785.jpg"));
-        var decoded = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000000785.jpg"));
+        var decoded = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000000785.jpg"), TestContext.Current.CancellationToken);
         string pngPath = Path.Combine(_folder, "source.png");
         ImageFileEncoder.Save(pngPath, decoded.Pixels, decoded.Width, decoded.Height, decoded.Stride);
         byte[] png = File.ReadAllBytes(pngPath);

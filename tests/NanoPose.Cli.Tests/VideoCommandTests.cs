@@ -36,7 +36,7 @@ public sealed class VideoCommandTests : IDisposable
     public void PannedPhotoKeepsEveryTrackAndFollowsTheMotion(int detectEvery, bool smooth)
     {
         var output = TestContext.Current.TestOutputHelper;
-        var photo = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000197388.jpg"));
+        var photo = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000197388.jpg"), TestContext.Current.CancellationToken);
         int width = photo.Width + Margin, height = photo.Height + Margin - 8;
         string video = Path.Combine(_folder, "pan.y4m");
         using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
@@ -129,7 +129,7 @@ public sealed class VideoCommandTests : IDisposable
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NANOPOSE_VIDEO_FPS"))) Assert.Skip("a measurement: set NANOPOSE_VIDEO_FPS=1 to run it");
         const int width = 640, height = 480, frames = 60;
-        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"));
+        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"), TestContext.Current.CancellationToken);
         string video = Path.Combine(_folder, "fps.y4m");
         using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
         {

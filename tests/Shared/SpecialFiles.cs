@@ -101,13 +101,8 @@ public sealed class SpecialFiles : IDisposable
         Assert.True(_worstAllocation <= maxAllocation, $"a case allocated {_worstAllocation:N0} bytes, allowed {maxAllocation:N0}\n{report}");
     }
 
-    /// <summary>The path as a message shows it: control characters as \uXXXX (NanoPose.IO.UntrustedText's rule).</summary>
-    private static string Printable(string text)
-    {
-        var builder = new StringBuilder();
-        foreach (char c in text) builder.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString());
-        return builder.ToString();
-    }
+    /// <summary>The path as a message shows it (NanoPose.IO.Printable's rule).</summary>
+    private static string Printable(string text) => NanoPose.IO.Printable.Text(text);
 
     private void Fail(string label, string problem) => _failures.Add($"{Name} ({label}): {problem}");
 

@@ -110,7 +110,7 @@ public static partial class InputFile
 }
 
 /// <summary>An input file that cannot be read as asked: not there, not a regular file, or larger than allowed.</summary>
-public sealed class InputFileException(string path, string problem) : IOException(UntrustedText.Printable($"{path}: {problem}"))
+public sealed class InputFileException(string path, string problem) : IOException(Printable.Text($"{path}: {problem}"))
 {
     public string Path { get; } = path;
 }

@@ -31,7 +31,7 @@ public static class Npy
 
     public static NpyArray Parse(ReadOnlySpan<byte> bytes, string source)
     {
-        InvalidDataException Bad(string problem) => new(IO.UntrustedText.Printable($"{source}: {problem}"));
+        InvalidDataException Bad(string problem) => new(IO.Printable.Text($"{source}: {problem}"));
 
         if (bytes.Length < 10 || !bytes[..6].SequenceEqual(Magic)) throw Bad("not an .npy file (bad magic)");
         byte major = bytes[6];

@@ -148,7 +148,7 @@ public class NpwModelHostileTests
                 .Select(k => ($"{names[random.Next(names.Length)]}.{i}.{k}", new[] { 1 + random.Next(8), 1 + random.Next(8) })).ToList();
             byte[] npw = Rewrite(topDown, topDown.Architecture, extra: extra);
             // The message names the stray tensor as it can be printed (control characters escaped).
-            string printable = NanoPose.IO.UntrustedText.Printable(extra[0].Item1);
+            string printable = NanoPose.IO.Printable.Text(extra[0].Item1);
             Refused(family, messages, $"top-down + {count} stray tensors", npw, LoadEstimator, printable);
             Refused(family, messages, $"top-down + {count} stray tensors, built directly", npw,
                 bytes => PoseNetworks.Load(NpwFile.Parse(bytes, FuzzFamily.Source), Isa.Best), printable);
@@ -194,7 +194,7 @@ public class NpwModelHostileTests
         foreach (string hostile in new[] { "\u001b[2J", "a\rb", "\u202Eevil" })
         {
             byte[] npw = new NpwWriter(new ModelArchitecture("litehrnet" + hostile, "v" + hostile)).ToBytes();
-            Refused(family, messages, $"family {NanoPose.IO.UntrustedText.Printable(hostile)}", npw,
+            Refused(family, messages, $"family {NanoPose.IO.Printable.Text(hostile)}", npw,
                 bytes => PoseNetworks.Load(NpwFile.Parse(bytes, FuzzFamily.Source), Isa.Best), "\\u");
         }
         RequireRefusals(family, messages, 1000, TimeSpan.FromSeconds(25));
