@@ -17,7 +17,9 @@ public class DegenerateBoxHostileTests
     public void TinyBoxesAreCroppedAtTheSmallestCropSize()
     {
         var random = new Random(Seed);
-        using var estimator = PoseEstimator.Load(SeededModels.TinyTopDown(64, 48), source: "tiny.npw");
+        // mmpose's quarter-pixel decoding keeps every joint inside the heatmap, which is what the bound below checks; DARK,
+        // the default, takes mmpose's Newton step, which on the flat maps of a seeded model can leave the crop (as in mmpose).
+        using var estimator = PoseEstimator.Load(SeededModels.TinyTopDown(64, 48), new PoseEstimatorOptions { Decoding = HeatmapDecoding.Default }, source: "tiny.npw");
         var family = new FuzzFamily("degenerate boxes", Seed, typeof(ArgumentException)) { AllowedAllocation = _ => 16 << 20 };
         (int Width, int Height)[] images = [(640, 480), (60_000, 4), (4, 60_000), (3000, 3000)];
         var pixels = images.ToDictionary(s => s, s => SeededModels.Image(s.Width, s.Height, seed: s.Width));
