@@ -46,6 +46,12 @@ public static class CommandLine
             error.WriteLine($"error: {Printable.Text(e.Message, keepLineBreaks: true)}");
             return 2;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else is NanoPose's fault, not the file's: say so in one line instead of a crash with a stack trace.
+            error.WriteLine($"error: internal error ({e.GetType().Name}): {Printable.Text(e.Message, keepLineBreaks: true)}");
+            return 1;
+        }
     }
 
     private static int Convert(string source, string[] options, TextWriter output, TextWriter error)

@@ -181,7 +181,8 @@ public sealed class OpenVinoIrFile
     /// <summary>Checks each layer on its own (type, ports, constants), then the edges and the graph they make.</summary>
     private static OpenVinoIrFile Link(List<OpenVinoLayer> layers, List<OpenVinoEdge> edges, byte[] bin, string source, string binSource)
     {
-        var byId = new Dictionary<int, OpenVinoLayer>();
+        // Layer ids come from the file: hash them with a per-process seed so chosen ids cannot all share a bucket.
+        var byId = new Dictionary<int, OpenVinoLayer>(SeededIntComparer.Instance);
         var byName = new Dictionary<string, OpenVinoLayer>(StringComparer.Ordinal);
         foreach (var layer in layers)
         {
@@ -191,7 +192,7 @@ public sealed class OpenVinoIrFile
         }
 
         var producer = new Dictionary<(int, int), (OpenVinoLayer, int)>();
-        var consumers = new Dictionary<int, List<(OpenVinoLayer, int)>>();
+        var consumers = new Dictionary<int, List<(OpenVinoLayer, int)>>(SeededIntComparer.Instance);
         foreach (var edge in edges)
         {
             string what = $"edge {edge.FromLayer}:{edge.FromPort} → {edge.ToLayer}:{edge.ToPort}";
@@ -495,4 +496,13 @@ public sealed class OpenVinoIrFile
                 : throw Error($"<{reader.Name}> {attribute} '{Truncate(text)}' is not a non-negative 32-bit integer");
         }
     }
+}
+
+/// <summary>int keys hashed through <see cref="HashCode"/>, whose seed is random per process (int's own hash is the
+/// value, so ids chosen as multiples of a table size would collide).</summary>
+internal sealed class SeededIntComparer : IEqualityComparer<int>
+{
+    public static readonly SeededIntComparer Instance = new();
+    public bool Equals(int x, int y) => x == y;
+    public int GetHashCode(int value) => HashCode.Combine(value);
 }
