@@ -1,3 +1,4 @@
+using NanoPose.TestSupport;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -32,8 +33,9 @@ internal sealed class HostileFamily(string name, int seed)
         try
         {
             var task = Task.Run(check, TestContext.Current.CancellationToken);
-            if (!task.Wait(limit ?? TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken))
-                Fail(label, $"still running after {(limit ?? TimeSpan.FromSeconds(10)).TotalSeconds} s (a hang)");
+            var bound = TimeBounds.ForThisLeg(limit ?? TimeSpan.FromSeconds(10));
+            if (!task.Wait(bound, TestContext.Current.CancellationToken))
+                Fail(label, $"still running after {bound.TotalSeconds} s (a hang)");
             else task.GetAwaiter().GetResult();
         }
         catch (Exception e)
@@ -49,6 +51,7 @@ internal sealed class HostileFamily(string name, int seed)
 
     public void Finish(int minimumCases, TimeSpan timeBound)
     {
+        timeBound = TimeBounds.ForThisLeg(timeBound);
         string report = $"{name}: seed {seed}, {Cases} cases in {_total.Elapsed.TotalSeconds:F2} s; worst time {_slowest.Milliseconds:F0} ms ({_slowest.Label}); " +
             $"most allocated during one case {_largest.Bytes / 1e6:F1} MB ({_largest.Label}, process-wide); process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB";
         var output = TestContext.Current.TestOutputHelper;

@@ -134,6 +134,7 @@ public sealed class FuzzFamily(string name, int seed, params Type[] documented)
     /// when the family took longer than <paramref name="timeBound"/>.</summary>
     public void Finish(int minimumCases, TimeSpan timeBound)
     {
+        timeBound = TimeBounds.ForThisLeg(timeBound);
         var output = TestContext.Current.TestOutputHelper;
         var report = new StringBuilder()
             .Append($"{Name}: seed {Seed}, {Cases} cases in {_time.Elapsed.TotalSeconds:F2} s; ")
