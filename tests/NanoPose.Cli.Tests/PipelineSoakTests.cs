@@ -42,12 +42,12 @@ public sealed class PipelineSoakTests
     private const long ResidentGrowthBound = 32 << 20;
 
     /// <summary>Bytes allocated per image, decode included, on all threads, and by the estimate alone: about 1.5× the
-    /// measurement. Pipeline: 0.83 MB per image (the decoded pixels, ~0.8 MB for a 640×425 photo, and ImageSharp's
-    /// own), 12 KB by the estimate (1–5 people). Bottom-up: 38.8 MB per image, 37.9 MB of it the estimate rebuilding
+    /// measurement. Pipeline: 1.28 MB per image in CI's reliability leg (the decoded pixels, ~0.8 MB for a 640×425 photo,
+    /// ImageSharp's own, and the file's bytes read whole through the bounded reader), 12 KB by the estimate (1–5 people). Bottom-up: 38.8 MB per image, 37.9 MB of it the estimate rebuilding
     /// its network for each input size (by design it keeps one, for runs of same-sized images; the four photos have
     /// four sizes), so this bounds that churn rather than a steady state; between collections it lifts VmHWM to
     /// ~650 MB against ~177 MB held.</summary>
-    private const long PipelineBytesPerImageBound = 1_300_000, PipelineEstimateBytesBound = 20 * 1024;
+    private const long PipelineBytesPerImageBound = 2_000_000, PipelineEstimateBytesBound = 20 * 1024;
     private const long BottomUpBytesPerImageBound = 58_000_000, BottomUpEstimateBytesBound = 57_000_000;
 
     private static string PhotoPath(string name) => SharedData.File($"data/coco-mini/{name}");
