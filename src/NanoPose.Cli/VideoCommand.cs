@@ -207,20 +207,26 @@ internal static class VideoCommand
                     json.WriteEndArray();
                     json.WriteNumber("box_score", box.Score);
                 }
-                json.WriteStartArray("keypoints");
-                foreach (var k in person.Keypoints)
-                {
-                    json.WriteNumberValue(k.X);
-                    json.WriteNumberValue(k.Y);
-                    json.WriteNumberValue(k.Score);
-                }
-                json.WriteEndArray();
+                WriteKeypoints(json, "keypoints", person.Keypoints);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Keypoints as one flat array x, y, score, x, y, score, … (the layout of both JSON outputs).</summary>
+    private static void WriteKeypoints(Utf8JsonWriter json, string name, IEnumerable<Keypoint> keypoints)
+    {
+        json.WriteStartArray(name);
+        foreach (var k in keypoints)
+        {
+            json.WriteNumberValue(k.X);
+            json.WriteNumberValue(k.Y);
+            json.WriteNumberValue(k.Score);
+        }
+        json.WriteEndArray();
     }
 
     /// <summary>OpenPose's per-frame file (version 1.3): each person's track ID as <c>person_id</c> and the 17 COCO
@@ -239,14 +245,7 @@ internal static class VideoCommand
                 json.WriteStartArray("person_id");
                 json.WriteNumberValue(id);
                 json.WriteEndArray();
-                json.WriteStartArray("pose_keypoints_2d");
-                foreach (var k in person.Keypoints)
-                {
-                    json.WriteNumberValue(k.X);
-                    json.WriteNumberValue(k.Y);
-                    json.WriteNumberValue(k.Score);
-                }
-                json.WriteEndArray();
+                WriteKeypoints(json, "pose_keypoints_2d", person.Keypoints);
                 foreach (string empty in new[] { "face_keypoints_2d", "hand_left_keypoints_2d", "hand_right_keypoints_2d",
                              "pose_keypoints_3d", "face_keypoints_3d", "hand_left_keypoints_3d", "hand_right_keypoints_3d" })
                 {
