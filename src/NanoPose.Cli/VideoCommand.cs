@@ -28,6 +28,9 @@ internal static class VideoCommand
     /// <summary>Standard input, replaceable by tests.</summary>
     internal static Func<Stream> StandardInput { get; set; } = Console.OpenStandardInput;
 
+    /// <summary>Standard output as bytes, for <c>--draw -</c> (the annotated Y4M stream); replaceable by tests.</summary>
+    internal static Func<Stream> StandardOutput { get; set; } = Console.OpenStandardOutput;
+
     /// <summary>Colours of the tracks, by ID (cycled): distinct on most footage.</summary>
     private static readonly RgbColor[] TrackColors =
     [
@@ -47,7 +50,7 @@ internal static class VideoCommand
         float minScore = options.FloatInRange("--min-score", PredictCommand.DefaultMinScore, 0, 1);
         var trackerOptions = new PoseTrackerOptions
         {
-            DetectEvery = options.IntInRange("--det-every", 1, 1, 10_000),
+            DetectEvery = options.IntInRange("--det-every", new PoseTrackerOptions().DetectEvery, 1, 10_000),
             MaxMissedFrames = options.IntInRange("--max-missed", new PoseTrackerOptions().MaxMissedFrames, 0, 10_000),
             Smooth = options.Flag("--smooth"),
         };
@@ -66,7 +69,8 @@ internal static class VideoCommand
         using var drawing = options.Optional("--draw") is { } drawTarget
             ? new FrameDrawing(drawTarget, source.Rate, new SkeletonStyle { MinScore = minScore, DrawBoxes = !options.Flag("--no-boxes") }) : null;
         using var lines = options.Optional("--jsonl") is { } linesPath ? new StreamWriter(linesPath) : null;
-        var sink = lines ?? output;
+        // With --draw - standard output carries the annotated video, so the JSON lines go only to --jsonl.
+        var sink = lines ?? (drawing?.Target == "-" ? TextWriter.Null : output);
 
         long frames = 0, detections = 0;
         int maxId = 0;
@@ -103,7 +107,7 @@ internal static class VideoCommand
         error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(canceled ? "canceled after " : "")}{frames} frame{(frames == 1 ? "" : "s")}, {maxId} track{(maxId == 1 ? "" : "s")}, detector on {detections}; " +
             $"{clock.Elapsed.TotalSeconds:F2} s, {(frames == 0 ? 0 : frames / clock.Elapsed.TotalSeconds):F1} frames/s"));
-        if (drawing is not null && frames > 0) error.WriteLine($"drawn: {drawing.Target}");
+        if (drawing is not null && frames > 0) error.WriteLine($"drawn: {(drawing.Target == "-" ? "standard output" : drawing.Target)}");
         return canceled ? CommandLine.CanceledExitCode : streamError is not null ? CommandLine.InputProblemExitCode : 0;
     }
 
@@ -130,7 +134,7 @@ internal static class VideoCommand
         var files = new List<(string Option, string Path)>();
         if (options.Optional("--jsonl") is { } lines) files.Add(("--jsonl", lines));
         var folders = new List<(string Option, string Path)>();
-        if (options.Optional("--draw") is { } draw) (IsVideoFile(draw) ? files : folders).Add(("--draw", draw));
+        if (options.Optional("--draw") is { } draw && draw != "-") (IsVideoFile(draw) ? files : folders).Add(("--draw", draw));
         if (options.Optional("--openpose-json") is { } openPose) folders.Add(("--openpose-json", openPose));
         OutputFiles.RefuseOverwrites(inputs, files);
         var inputFolders = inputs.Select(path => FilePaths.Resolve(Path.GetDirectoryName(Path.GetFullPath(path))!)).ToHashSet(FilePaths.Comparer);
@@ -261,12 +265,12 @@ internal static class VideoCommand
     }
 
     /// <summary><c>--draw</c>: each frame with its people drawn in their track's colour and ID, to a Y4M file (a target
-    /// ending .y4m) or as <c>frame_000000.png</c>, … in a folder.</summary>
+    /// ending .y4m), a Y4M stream on standard output (<c>-</c>), or as <c>frame_000000.png</c>, … in a folder.</summary>
     private sealed class FrameDrawing(string target, FrameRate rate, SkeletonStyle style) : IDisposable
     {
         private Y4mWriter? _y4m;
         private byte[] _rgb = [];
-        private readonly bool _toY4m = target.EndsWith(".y4m", StringComparison.OrdinalIgnoreCase);
+        private readonly bool _toY4m = target == "-" || target.EndsWith(".y4m", StringComparison.OrdinalIgnoreCase);
         private bool _folderMade;
 
         public string Target { get; } = target;
@@ -297,8 +301,9 @@ internal static class VideoCommand
             }
             if (_toY4m)
             {
-                _y4m ??= new Y4mWriter(File.Create(Target), frame.Width, frame.Height, rate);
+                _y4m ??= new Y4mWriter(Target == "-" ? StandardOutput() : File.Create(Target), frame.Width, frame.Height, rate);
                 _y4m.Write(_rgb, frame.Width, frame.Height, rowBytes);
+                if (Target == "-") _y4m.Flush();   // a player reading the pipe shows each frame as it is made
             }
             else
             {

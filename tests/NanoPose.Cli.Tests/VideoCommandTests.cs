@@ -11,7 +11,7 @@ namespace NanoPose.Cli.Tests;
 [Collection(nameof(VideoCommandTests))]   // swaps VideoCommand.StandardInput: its tests run one at a time
 public sealed class VideoCommandTests : IDisposable
 {
-    private const int Frames = 10, ShiftX = 3, ShiftY = 2, Margin = 32;
+    private const int Frames = 12;
     private readonly string _folder = Directory.CreateTempSubdirectory("nanopose-video-").FullName;
     private readonly Func<Stream> _standardInput = VideoCommand.StandardInput;
 
@@ -22,34 +22,39 @@ public sealed class VideoCommandTests : IDisposable
     }
 
     /// <summary>
-    /// coco-mini's five-skier photo (640×392) panned across a grey 672×416 canvas by (3, 2) pixels a frame for ten
-    /// frames, written as a 4:2:0 limited-range Y4M file by this test and tracked by the command: all five annotated
-    /// people are found in the first frame, each keeps one track ID through every frame (no other ID appears), and
-    /// their confident keypoints move with the picture within a few pixels. With <c>--det-every 3</c> two frames in
-    /// three are estimated from the previous keypoints' boxes; with <c>--smooth</c> the keypoints may trail the motion
-    /// by the documented One-Euro lag as well.
+    /// coco-mini's five-skier photo (640×392) moving on a grey 768×480 canvas by known affine maps: frame k is the photo
+    /// zoomed by 1 + 0.012·k (13 % by the last frame) and shifted by (4 + 2k, 4 + k) pixels, resampled bilinearly and
+    /// written as a 4:2:0 limited-range Y4M file by this test, then tracked by the command. All five annotated people
+    /// are found in the first frame, each keeps one track ID through every frame (no other ID appears), and their
+    /// confident keypoints follow the known map of their first-frame positions within a few pixels. With
+    /// <c>--det-every</c> above 1 the frames in between are estimated from the previous keypoints' boxes; with
+    /// <c>--smooth</c> the keypoints may trail the motion by the documented One-Euro lag as well.
     /// </summary>
     [Theory]
     [InlineData(1, false)]
     [InlineData(3, false)]
-    [InlineData(3, true)]
-    public void PannedPhotoKeepsEveryTrackAndFollowsTheMotion(int detectEvery, bool smooth)
+    [InlineData(5, false)]
+    [InlineData(5, true)]
+    public void PannedAndZoomedPhotoKeepsEveryTrackAndFollowsTheMotion(int detectEvery, bool smooth)
     {
         var output = TestContext.Current.TestOutputHelper;
         var photo = new ImageFileDecoder().Decode(SharedData.File("data/coco-mini/000000197388.jpg"), TestContext.Current.CancellationToken);
-        int width = photo.Width + Margin, height = photo.Height + Margin - 8;
+        const int width = 768, height = 480;
+        static (double Scale, double X, double Y) Motion(int k) => (1 + 0.012 * k, 4 + 2 * k, 4 + k);
         string video = Path.Combine(_folder, "pan.y4m");
-        using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
+        WriteMovingPhoto(video, photo, width, height, Frames, Motion);
+        // Where a point at (x, y) of the photo is in frame k (pixel-centre coordinates, as keypoints are).
+        static (double X, double Y) InFrame(int k, double x, double y)
         {
-            var canvas = new byte[3 * width * height];
-            for (int k = 0; k < Frames; k++)
-            {
-                Array.Fill(canvas, (byte)128);
-                for (int y = 0; y < photo.Height; y++)
-                    photo.Pixels.AsSpan(y * photo.Stride, 3 * photo.Width).CopyTo(canvas.AsSpan(((y + ShiftY * k) * width + ShiftX * k) * 3));
-                writer.Write(canvas, width, height, 3 * width);
-            }
+            var (s, tx, ty) = Motion(k);
+            return (tx + s * x + (s - 1) / 2, ty + s * y + (s - 1) / 2);
         }
+        static (double X, double Y) InPhoto(double x, double y)
+        {
+            var (s, tx, ty) = Motion(0);
+            return ((x - tx - (s - 1) / 2) / s, (y - ty - (s - 1) / 2) / s);
+        }
+
         string lines = Path.Combine(_folder, "pan.jsonl"), drawn = Path.Combine(_folder, "drawn.y4m"), openPose = Path.Combine(_folder, "openpose");
         var error = new StringWriter();
         string[] args = ["video", video, "--det-every", $"{detectEvery}", "--jsonl", lines, "--draw", drawn, "--openpose-json", openPose, .. smooth ? ["--smooth"] : Array.Empty<string>()];
@@ -74,7 +79,10 @@ public sealed class VideoCommandTests : IDisposable
                 {
                     var (x0, y0, s0) = first[id][j];
                     var (x, y, s) = keypoints[j];
-                    if (s0 >= 0.5 && s >= 0.5) errors.Add(Math.Sqrt(Math.Pow(x - x0 - ShiftX * k, 2) + Math.Pow(y - y0 - ShiftY * k, 2)));
+                    if (s0 < 0.5 || s < 0.5) continue;
+                    var (px, py) = InPhoto(x0, y0);
+                    var (ex, ey) = InFrame(k, px, py);
+                    errors.Add(Math.Sqrt(Math.Pow(x - ex, 2) + Math.Pow(y - ey, 2)));
                 }
         }
         errors.Sort();
@@ -131,20 +139,7 @@ public sealed class VideoCommandTests : IDisposable
         const int width = 640, height = 480, frames = 60;
         var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"), TestContext.Current.CancellationToken);
         string video = Path.Combine(_folder, "fps.y4m");
-        using (var writer = new Y4mWriter(File.Create(video), width, height, new FrameRate(30, 1)))
-        {
-            var canvas = new byte[3 * width * height];
-            for (int k = 0; k < frames; k++)
-            {
-                Array.Fill(canvas, (byte)128);
-                for (int y = 0; y < photo.Height && y + k / 2 < height; y++)
-                {
-                    int columns = Math.Min(photo.Width, width - k % 20);
-                    photo.Pixels.AsSpan(y * photo.Stride, 3 * columns).CopyTo(canvas.AsSpan(((y + k / 2) * width + k % 20) * 3));
-                }
-                writer.Write(canvas, width, height, 3 * width);
-            }
-        }
+        WriteMovingPhoto(video, photo, width, height, frames, k => (1, k % 20, k / 2));
         // A first run compiles the code the runs below measure (the JIT); its time is not reported.
         CommandLine.Run(["video", video], new StringWriter(), new StringWriter(), cancel: TestContext.Current.CancellationToken);
         foreach (int threads in new[] { 1, 2 })
@@ -190,6 +185,38 @@ public sealed class VideoCommandTests : IDisposable
         error = new StringWriter();
         Assert.Equal(2, CommandLine.Run(["video", "-", "--fps", "25"], new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
         Assert.Contains("a Y4M stream declares its own rate", error.ToString());
+    }
+
+    /// <summary><c>--draw -</c>: the annotated video is a Y4M stream on standard output (to pipe into a player or
+    /// ffmpeg), every frame at the input's size and rate; the JSON lines then go only to --jsonl.</summary>
+    [Fact]
+    public void DrawingToStandardOutputIsAY4mStream()
+    {
+        byte[] grey = [.. Enumerable.Repeat((byte)128, 64 * 48 * 3 / 2)];
+        byte[] stream = [.. "YUV4MPEG2 W64 H48 F50:1 C420jpeg\n"u8, .. "FRAME\n"u8, .. grey, .. "FRAME\n"u8, .. grey, .. "FRAME\n"u8, .. grey];
+        VideoCommand.StandardInput = () => new MemoryStream(stream);
+        var drawn = new MemoryStream();
+        var standardOutput = VideoCommand.StandardOutput;
+        VideoCommand.StandardOutput = () => drawn;
+        try
+        {
+            var text = new StringWriter();
+            var error = new StringWriter();
+            string lines = Path.Combine(_folder, "lines.jsonl");
+            Assert.True(CommandLine.Run(["video", "-", "--draw", "-", "--jsonl", lines], text, error, cancel: TestContext.Current.CancellationToken) == 0, error.ToString());
+            Assert.Equal("", text.ToString());
+            Assert.Equal(3, File.ReadAllLines(lines).Length);
+            Assert.Contains("drawn: standard output", error.ToString());
+            using var source = new Y4mFrameSource(new MemoryStream(drawn.ToArray()), "drawn");
+            Assert.Equal((64, 48, 50, 1), (source.Width, source.Height, source.Rate.Numerator, source.Rate.Denominator));
+            int frames = 0;
+            while (source.ReadFrame(TestContext.Current.CancellationToken) is not null) frames++;
+            Assert.Equal(3, frames);
+        }
+        finally
+        {
+            VideoCommand.StandardOutput = standardOutput;
+        }
     }
 
     /// <summary>A folder of frames is read in natural order (f2 before f10), each line naming its file.</summary>
@@ -249,6 +276,33 @@ public sealed class VideoCommandTests : IDisposable
         VideoCommand.StandardInput = () => new MemoryStream();
         Assert.Equal(2, CommandLine.Run(args, new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
         Assert.Contains(message, error.ToString());
+    }
+
+    /// <summary>Writes a 30 fps Y4M video of <paramref name="photo"/> on a grey canvas, frame k being the photo scaled by
+    /// motion(k).Scale and shifted by (motion(k).X, motion(k).Y) pixels (corner coordinates), resampled bilinearly.</summary>
+    private static void WriteMovingPhoto(string path, DecodedImage photo, int width, int height, int frames, Func<int, (double Scale, double X, double Y)> motion)
+    {
+        using var writer = new Y4mWriter(File.Create(path), width, height, new FrameRate(30, 1));
+        var canvas = new byte[3 * width * height];
+        for (int k = 0; k < frames; k++)
+        {
+            var (scale, shiftX, shiftY) = motion(k);
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++)
+                {
+                    // The photo's pixel-centre coordinates of this canvas pixel's centre.
+                    double px = (x + 0.5 - shiftX) / scale - 0.5, py = (y + 0.5 - shiftY) / scale - 0.5;
+                    int x0 = (int)Math.Floor(px), y0 = (int)Math.Floor(py);
+                    double fx = px - x0, fy = py - y0;
+                    for (int c = 0; c < 3; c++)
+                    {
+                        double Sample(int sx, int sy) => sx < 0 || sy < 0 || sx >= photo.Width || sy >= photo.Height ? 128 : photo.Pixels[sy * photo.Stride + 3 * sx + c];
+                        double value = (1 - fy) * ((1 - fx) * Sample(x0, y0) + fx * Sample(x0 + 1, y0)) + fy * ((1 - fx) * Sample(x0, y0 + 1) + fx * Sample(x0 + 1, y0 + 1));
+                        canvas[3 * (y * width + x) + c] = (byte)Math.Round(value);
+                    }
+                }
+            writer.Write(canvas, width, height, 3 * width);
+        }
     }
 
     /// <summary>Each person of a frame line: track ID → 17 (x, y, score).</summary>

@@ -132,8 +132,7 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
     /// <summary>The mean of the boxes' IoU and the OKS between the track's last keypoints and the candidate's.</summary>
     internal static double Similarity(TrackState track, Candidate candidate)
     {
-        var box = candidate.JointBox ?? candidate.Person.Box;
-        double iou = box is { } b && track.Box is { } t ? Iou(b, t) : 0;
+        double iou = track.Box is { } t ? Iou(candidate.MatchBox, t) : 0;
         return (iou + Oks(track.RawKeypoints, candidate.Person.Keypoints, track.Box)) / 2;
     }
 
@@ -150,16 +149,19 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
     }
 
     /// <summary>COCO's object keypoint similarity over the joints confident in both poses, with the track's box area as
-    /// the object's area; 0 when no joint is confident in both.</summary>
+    /// the object's area; over all joints when none is confident in both (a faint person is still someone to track).</summary>
     internal static double Oks(IReadOnlyList<Keypoint> a, IReadOnlyList<Keypoint> b, PersonBox? box)
     {
         if (box is not { } area || a.Count != CocoKeypoints.Count || b.Count != CocoKeypoints.Count) return 0;
+        bool anyConfident = false;
+        for (int j = 0; j < CocoKeypoints.Count && !anyConfident; j++) anyConfident = a[j].Score >= ConfidentJoint && b[j].Score >= ConfidentJoint;
         double s2 = Math.Max(area.Width * area.Height, 1);
         double sum = 0;
         int count = 0;
         for (int j = 0; j < CocoKeypoints.Count; j++)
         {
-            if (!(a[j].Score >= ConfidentJoint && b[j].Score >= ConfidentJoint)) continue;
+            if (anyConfident && !(a[j].Score >= ConfidentJoint && b[j].Score >= ConfidentJoint)) continue;
+            if (!(float.IsFinite(a[j].X) && float.IsFinite(a[j].Y) && float.IsFinite(b[j].X) && float.IsFinite(b[j].Y))) continue;
             double dx = a[j].X - b[j].X, dy = a[j].Y - b[j].Y, k = 2 * CocoKeypoints.Sigmas[j];
             sum += Math.Exp(-(dx * dx + dy * dy) / (2 * s2 * k * k));
             count++;
@@ -167,7 +169,21 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
         return count == 0 ? 0 : sum / count;
     }
 
-    internal sealed record Candidate(EstimatedPerson Person, PersonBox? JointBox);
+    /// <param name="JointBox">The box around the confident joints (null with too few of them).</param>
+    internal sealed record Candidate(EstimatedPerson Person, PersonBox? JointBox)
+    {
+        /// <summary>The box the person is matched by: around their confident joints, else their detector box, else the
+        /// extent of all their joints (a bottom-up person whose joints are all faint).</summary>
+        public PersonBox MatchBox { get; } = JointBox ?? Person.Box ?? Extent(Person.Keypoints);
+
+        private static PersonBox Extent(IReadOnlyList<Keypoint> joints)
+        {
+            var finite = joints.Where(k => float.IsFinite(k.X) && float.IsFinite(k.Y)).ToList();
+            if (finite.Count == 0) return new PersonBox(0, 0, 1, 1);
+            double left = finite.Min(k => k.X), top = finite.Min(k => k.Y);
+            return new PersonBox(left, top, Math.Max(1, finite.Max(k => k.X) - left), Math.Max(1, finite.Max(k => k.Y) - top));
+        }
+    }
 
     internal sealed class TrackState(int id)
     {
@@ -178,7 +194,7 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
         public long LastFrame { get; private set; } = -1;
         private double _lastTime;
 
-        /// <summary>The box of the last pose's confident joints (or its detector box).</summary>
+        /// <summary>The box the last pose was matched by (<see cref="Candidate.MatchBox"/>).</summary>
         public PersonBox? Box { get; private set; }
         public IReadOnlyList<Keypoint> RawKeypoints { get; private set; } = [];
 
@@ -191,7 +207,7 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
             var person = candidate.Person;
             double seconds = LastFrame < 0 ? 0 : frame.Time - _lastTime;
             (Missed, LastFrame, _lastTime, RawKeypoints) = (0, frame.Index, frame.Time, person.Keypoints);
-            Box = candidate.JointBox ?? person.Box;
+            Box = candidate.MatchBox;
             float score = person.Box?.Score ?? 1;
             if (candidate.JointBox is { } joints) NextBox = joints with { Score = score };
             else if (person.Box is { } detected) NextBox = detected;

@@ -48,6 +48,9 @@ public sealed class Y4mWriter : IDisposable
 
     public void Write(VideoFrame frame) => Write(frame.Pixels, frame.Width, frame.Height, frame.Stride, frame.Format);
 
+    /// <summary>Pushes the frames written so far to the stream's reader (a pipe to a player).</summary>
+    public void Flush() => _stream.Flush();
+
     public void Dispose()
     {
         _stream.Flush();

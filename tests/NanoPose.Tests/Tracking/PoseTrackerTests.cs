@@ -1,4 +1,5 @@
 using NanoPose.TestSupport;
+using NanoPose.Tests.PoseEstimation;
 using NanoPose.Tracking;
 using NanoPose.Video;
 
@@ -44,5 +45,29 @@ public sealed class PoseTrackerTests
             }
         });
         Assert.Equal(1, seen);
+    }
+
+    /// <summary>
+    /// Bottom-up models go through the same tracker, which ignores DetectEvery for them (they find everyone in every
+    /// frame). A seeded EfficientHRNet H−4 on a still sequence of a seeded image: every person keeps their ID in every
+    /// frame. Its random weights give people whose joints all score under the tracker's 0.3 confidence (which once made
+    /// every frame's people new): they are matched by the extent of all their joints.
+    /// </summary>
+    [Fact]
+    public void BottomUpModelsUseTheSameTracker()
+    {
+        const int width = 256, height = 192;
+        using var estimator = PoseEstimator.Load(SeededModels.BottomUp());
+        var tracker = new PoseTracker(estimator, detector: null, new PoseTrackerOptions { DetectEvery = 5 });
+        byte[] still = SeededModels.Image(width, height, seed: 3);
+        var frames = Enumerable.Range(0, 4).Select(k =>
+            tracker.Track(new VideoFrame(still, width, height, 3 * width, PixelFormat.Rgb24, k, k / 25.0), TestContext.Current.CancellationToken)).ToList();
+        var ids = frames.Select(f => f.People.Select(p => p.TrackId).ToArray()).ToList();
+        TestContext.Current.TestOutputHelper?.WriteLine($"{ids[0].Length} people; IDs per frame: {string.Join(" | ", ids.Select(i => string.Join(",", i)))}");
+
+        Assert.All(frames, f => Assert.True(f.Detected));
+        Assert.NotEmpty(ids[0]);
+        Assert.All(ids, frameIds => Assert.Equal(ids[0], frameIds));
+        Assert.Equal(ids[0].Length, tracker.LiveTracks);
     }
 }
