@@ -126,9 +126,11 @@ public sealed class VideoCommandTests : IDisposable
 
     /// <summary>
     /// Frames per second of <c>nanopose video</c> on 640×480 Y4M streams of 60 frames (a coco-mini photo with one
-    /// person and the five-skier photo, padded to 640×480 and panned by (2, 1) pixels a frame), with the detector on
-    /// every frame and every 5th, on one and two threads. A measurement, not a check: it runs only when
-    /// NANOPOSE_VIDEO_FPS is set (it takes a minute) and prints each run's summary line.
+    /// person and the five-skier photo on a 640×480 canvas, shifted right a pixel a frame (back every 20 frames) and down
+    /// half a pixel a frame), with the detector on
+    /// every frame and every 5th, on one and two threads, beside the per-image pipeline on the same frames in memory
+    /// (detector and pose on every frame, as <c>predict</c> runs each image, without decoding or tracking). A
+    /// measurement, not a check: it runs only when NANOPOSE_VIDEO_FPS is set (it takes a minute) and prints each run.
     /// </summary>
     [Theory]
     [InlineData("000000000785.jpg")]
@@ -137,19 +139,35 @@ public sealed class VideoCommandTests : IDisposable
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NANOPOSE_VIDEO_FPS"))) Assert.Skip("a measurement: set NANOPOSE_VIDEO_FPS=1 to run it");
         const int width = 640, height = 480, frames = 60;
-        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"), TestContext.Current.CancellationToken);
+        var cancel = TestContext.Current.CancellationToken;
+        var photo = new ImageFileDecoder().Decode(SharedData.File($"data/coco-mini/{photoName}"), cancel);
         string video = Path.Combine(_folder, "fps.y4m");
         WriteMovingPhoto(video, photo, width, height, frames, k => (1, k % 20, k / 2));
+        var pixels = new List<byte[]>();
+        using (var source = new Y4mFrameSource(File.OpenRead(video), video))
+            while (source.ReadFrame(cancel) is { } frame) pixels.Add((byte[])frame.Pixels.Clone());
+
         // A first run compiles the code the runs below measure (the JIT); its time is not reported.
-        CommandLine.Run(["video", video], new StringWriter(), new StringWriter(), cancel: TestContext.Current.CancellationToken);
+        CommandLine.Run(["video", video], new StringWriter(), new StringWriter(), cancel: cancel);
         foreach (int threads in new[] { 1, 2 })
+        {
             foreach (int detectEvery in new[] { 1, 5 })
             {
                 var error = new StringWriter();
                 Assert.Equal(0, CommandLine.Run(["video", video, "--det-every", $"{detectEvery}", "--threads", $"{threads}", "--jsonl", Path.Combine(_folder, "fps.jsonl")],
-                    new StringWriter(), error, cancel: TestContext.Current.CancellationToken));
-                TestContext.Current.TestOutputHelper?.WriteLine($"{photoName}, --threads {threads} --det-every {detectEvery}: {error.ToString().Trim()}");
+                    new StringWriter(), error, cancel: cancel));
+                TestContext.Current.TestOutputHelper?.WriteLine($"{photoName}, video --threads {threads} --det-every {detectEvery}: {error.ToString().Trim()}");
             }
+            using var detector = PersonDetector.Load(Weights.NpwFile.Parse(BuiltInDetector.Bytes(BuiltInDetector.DefaultSize), "detector"), new PersonDetectorOptions { Threads = threads });
+            using var estimator = PoseEstimator.Load(BuiltInModel.LoadOr(null), new PoseEstimatorOptions { Threads = threads }, detector);
+            estimator.Estimate(pixels[0], width, height, 3 * width, PixelFormat.Rgb24, cancellationToken: cancel);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            int people = 0;
+            foreach (var frame in pixels) people += estimator.Estimate(frame, width, height, 3 * width, PixelFormat.Rgb24, cancellationToken: cancel).Count;
+            clock.Stop();
+            TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{photoName}, per-image pipeline, {threads} thread(s): {frames} frames, {people} people, {clock.Elapsed.TotalSeconds:F2} s, {frames / clock.Elapsed.TotalSeconds:F1} frames/s"));
+        }
     }
 
     /// <summary>Raw RGB frames on standard input ending inside the third frame: two frame lines, then the truncation
