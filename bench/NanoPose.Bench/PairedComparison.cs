@@ -16,7 +16,9 @@ namespace NanoPose.Bench;
 /// detector and pose model; NanoPose through PoseEstimator, ONNX Runtime running both exports with the same C# pre- and
 /// post-processing; their people checked to agree first). A second table times NanoPose alone on 1 and 2 threads in
 /// alternation (top-down with 8 people, H0, the pipeline): the speed-up.
-/// <code>dotnet run -c Release --project bench/NanoPose.Bench -- paired [--seconds S] [--models name,…]</code>
+/// With <c>--ncnn</c> (the path of ncnn's PP-TinyPose timer, ../shared/tools/ncnn-bench/tinypose_bench) a third table
+/// puts ncnn beside the two on PP-TinyPose's network, in rounds of batches (see <see cref="MeasureWithNcnn"/>).
+/// <code>dotnet run -c Release --project bench/NanoPose.Bench -- paired [--seconds S] [--models name,…] [--ncnn tinypose_bench]</code>
 /// </summary>
 internal static class PairedComparison
 {
@@ -24,6 +26,7 @@ internal static class PairedComparison
     {
         double seconds = 20;
         string[]? models = null;
+        string? ncnn = null;
         for (int i = 1; i < args.Length; i++)
         {
             string value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -31,7 +34,8 @@ internal static class PairedComparison
             {
                 case "--seconds": seconds = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--models": models = value.Split(','); break;
-                default: throw new ArgumentException($"unknown option {args[i - 1]} (expected --seconds or --models)");
+                case "--ncnn": ncnn = value; break;
+                default: throw new ArgumentException($"unknown option {args[i - 1]} (expected --seconds, --models or --ncnn)");
             }
         }
         var inv = CultureInfo.InvariantCulture;
@@ -63,6 +67,8 @@ internal static class PairedComparison
             Console.WriteLine(string.Create(inv,
                 $"| {PipelineName} | {ratios.Length} | {Median(nanoTimes):F2} ms | {Median(ortTimes):F2} ms | {Median(ratios):F3} | {Quantile(ratios, 0.25):F3}–{Quantile(ratios, 0.75):F3} |"));
         }
+
+        if (ncnn is not null) MeasureWithNcnn(ncnn, seconds);
 
         // Issue 7's thread targets: NanoPose's own speed-up from 1 to 2 threads, the two timed in alternation as well,
         // each timed call after two untimed ones (a switch leaves the other configuration's caches cold and its worker asleep).
@@ -106,6 +112,63 @@ internal static class PairedComparison
             }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// NanoPose, ONNX Runtime and ncnn on PP-TinyPose's network (wider-naive Lite-HRNet-18, 256×192, one thread). ncnn
+    /// runs in its own process (its timer, <c>tinypose_bench</c>, on the trained ncnn files of ../shared/models), so a
+    /// round is a batch of each: the median of 20 NanoPose calls, of 20 ONNX Runtime calls, and the median_ms ncnn's timer
+    /// prints for 20 runs after 5 warm-up runs, in an order that rotates from round to round. NanoPose and ONNX Runtime
+    /// run the seeded-weight network of the table above (same layers and shapes; time does not depend on the weights'
+    /// values). Ratios are per round: NanoPose / ONNX Runtime and NanoPose / ncnn.
+    /// </summary>
+    static void MeasureWithNcnn(string timer, double seconds)
+    {
+        string models = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(timer))!, "..", "..", "models", "pp-tinypose");
+        string param = Path.Combine(models, "tinypose_256x192.param"), bin = Path.Combine(models, "tinypose_256x192.bin");
+        var bench = new VersusOnnxRuntimeBenchmarks { Model = ModelBenchmarks.Cases.Single(c => c.Name == "wider-naive-litehrnet-18"), Threads = 1 };
+        bench.Setup();
+        try
+        {
+            const int batch = 20;
+            double Batch(Action run) => Median([.. Enumerable.Range(0, batch).Select(_ => Time(run, 0))]);
+            double Ncnn()
+            {
+                var start = new ProcessStartInfo(timer) { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (string a in (string[])[param, bin, "--threads", "1", "--runs", $"{batch}", "--warmup", "5", "--precision", "fp32"]) start.ArgumentList.Add(a);
+                using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {timer}");
+                string text = process.StandardOutput.ReadToEnd();
+                process.WaitForExit();
+                var median = System.Text.RegularExpressions.Regex.Match(text, @"median_ms=([0-9.]+)");
+                if (process.ExitCode != 0 || !median.Success) throw new InvalidOperationException($"{timer} failed ({process.ExitCode}): {text}{process.StandardError.ReadToEnd()}");
+                return double.Parse(median.Groups[1].Value, CultureInfo.InvariantCulture);
+            }
+            Func<double>[] engines = [() => Batch(() => bench.NanoPose()), () => Batch(() => bench.OnnxRuntime()), Ncnn];
+            foreach (var engine in engines) engine();   // warm-up
+            List<double>[] times = [[], [], []];
+            for (var clock = Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds || times[0].Count < 5;)
+            {
+                int round = times[0].Count;
+                for (int k = 0; k < 3; k++)
+                {
+                    int e = (round + k) % 3;
+                    times[e].Add(engines[e]());
+                }
+            }
+            double[] versusOrt = [.. times[0].Zip(times[1], (n, o) => n / o)], versusNcnn = [.. times[0].Zip(times[2], (n, c) => n / c)];
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine();
+            Console.WriteLine($"PP-TinyPose 256x192, one thread, rounds of {batch}-call batches (ncnn: its own process, {timer})");
+            Console.WriteLine("| rounds | NanoPose median | ONNX Runtime median | ncnn fp32 median | NanoPose / ORT (25–75 %) | NanoPose / ncnn (25–75 %) |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            Console.WriteLine(string.Create(inv,
+                $"| {times[0].Count} | {Median([.. times[0]]):F2} ms | {Median([.. times[1]]):F2} ms | {Median([.. times[2]]):F2} ms | " +
+                $"{Median(versusOrt):F3} ({Quantile(versusOrt, 0.25):F3}–{Quantile(versusOrt, 0.75):F3}) | {Median(versusNcnn):F3} ({Quantile(versusNcnn, 0.25):F3}–{Quantile(versusNcnn, 0.75):F3}) |"));
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
     }
 
     private static readonly string PipelineName = $"pipeline {MultiPersonPipeline.PhotoName} (PicoDet-S {MultiPersonPipeline.DetectorSize} + PP-TinyPose 256x192)";
