@@ -17,7 +17,7 @@ public static class Conv2d
     {
         int taps = geometry.KernelHeight * geometry.KernelWidth;
         int groups = Math.Max(1, geometry.Groups), coutG = outChannels / groups, cinG = inChannels / groups;
-        return width == VectorWidth.Scalar
+        return width == VectorWidth.Scalar || SingleOutputConv.Applies(width, geometry, outChannels)
             ? outChannels * cinG * taps
             : groups * ConvPacking.GroupLength(width, geometry, coutG, cinG);
     }
@@ -40,6 +40,11 @@ public static class Conv2d
         if (width == VectorWidth.Scalar)
         {
             weights.CopyTo(packed);
+            return;
+        }
+        if (SingleOutputConv.Applies(width, geometry, outChannels))
+        {
+            SingleOutputConv.Pack(weights, inChannels, kh * kw, packed);
             return;
         }
         int groupLength = length / groups, groupWeights = coutG * cinG * kh * kw;
@@ -75,6 +80,11 @@ public static class Conv2d
             // Pixels are equally spaced across rows too, so the rows are one long row: full tiles even at 8×6.
             Pointwise.RunFlat(width, input, inputShape, packedWeights, geometry.Groups, output, outputShape, epilogue,
                 rowStart * outputShape.Width, rowEnd * outputShape.Width);
+            return;
+        }
+        if (SingleOutputConv.Applies(width, geometry, outputShape.Channels))
+        {
+            SingleOutputConv.RunRows(width, input, inputShape, packedWeights, geometry, output, outputShape, epilogue, rowStart, rowEnd);
             return;
         }
         RunGroups(width, input, inputShape, packedWeights, geometry, output, outputShape, epilogue, rowStart, rowEnd);

@@ -46,6 +46,21 @@ public class ConvolutionTests
             new ConvCase(3, 5, 6, cout, ConvGeometry.Pointwise(), Bias: cout % 2 == 0).Check(width, cout);
     }
 
+    /// <summary>One output channel (SingleOutputConv: input channels across the lanes): every input channel count
+    /// from 1 to 70 (whole vectors, pairs, tails), PicoDet's 5×5 96→1, strides, per-side padding, residual and
+    /// activations, and strided views, against the reference.</summary>
+    [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void OneOutputChannel(VectorWidth width)
+    {
+        int seed = 0;
+        for (int cin = 1; cin <= 70; cin++)
+            new ConvCase(5, 6, cin, 1, ConvGeometry.Square(3, 1, 1), AllActivations[cin % AllActivations.Length], Residual: cin % 3 == 0).Check(width, ++seed);
+        new ConvCase(9, 11, 96, 1, ConvGeometry.Square(5, 1, 2)).Check(width, ++seed);
+        new ConvCase(9, 12, 33, 1, new ConvGeometry(5, 3, 2, 1, new Padding2d(2, 1, 0, 3), 1), Activation.Sigmoid, Bias: false).Check(width, ++seed);
+        new ConvCase(6, 7, 20, 1, ConvGeometry.Square(3, 2, 1), Activation.ReLU, Residual: true, InputExtra: 3, OutputExtra: 2, ResidualExtra: 1).Check(width, ++seed);
+        new ConvCase(2, 2, 17, 1, ConvGeometry.Square(5, 1, 2)).Check(width, ++seed);   // every tap but the centre's is padding
+    }
+
     [Theory, MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
     public void OddInputChannelsStridesAndKernelSizes(VectorWidth width)
     {
