@@ -13,7 +13,7 @@ namespace NanoPose;
 /// 0.6), then the people scoring at least <see cref="PersonDetectorOptions.ScoreThreshold"/>, best first, as boxes in
 /// image pixels clipped to the image. Usable on its own, or given to <see cref="PoseEstimator"/> to find the people a
 /// top-down model then estimates.
-/// <para><b>Thread safety and disposal</b> as for <see cref="PoseEstimator"/>: <see cref="Detect"/> may be called from
+/// <para><b>Thread safety and disposal</b> as for <see cref="PoseEstimator"/>: <see cref="Detect(ReadOnlySpan{byte}, int, int, int, PixelFormat, CancellationToken)"/> may be called from
 /// several threads at once, each call on a network instance of its own (sharing the packed weights; only the first uses
 /// the worker threads of <see cref="PersonDetectorOptions.Threads"/>), and disposal during calls waits for them to
 /// return before it releases the networks and threads.</para>
