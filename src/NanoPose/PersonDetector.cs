@@ -58,7 +58,10 @@ public sealed class PersonDetector : IDisposable
         return new(file, options ?? new PersonDetectorOptions());
     }
 
+    /// <summary>The options the detector was loaded with.</summary>
     public PersonDetectorOptions Options { get; }
+
+    /// <summary>The model as its .npw file describes it (family, variant, input size, ...).</summary>
     public ModelArchitecture Architecture { get; }
 
     /// <summary>The network's input size (height, width).</summary>
