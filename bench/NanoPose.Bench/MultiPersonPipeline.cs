@@ -13,7 +13,7 @@ namespace NanoPose.Bench;
 /// <summary>
 /// The whole multi-person pipeline on one photo, decoded once into memory (decoding is not timed): the person detector
 /// finds the people, a top-down pose network estimates each. The models are the CLI's built-in ones, read from
-/// <c>src/NanoPose.Cli/Models/</c>: PicoDet-S 320 and PP-TinyPose 256×192; the photo is
+/// <c>src/NanoPose.Models/</c>: PicoDet-S 320 and PP-TinyPose 256×192; the photo is
 /// <c>$NANOPOSE_SHARED/data/coco-mini/000000197388.jpg</c> (5 people).
 /// <see cref="NanoPosePipeline"/> is the public API (<see cref="PoseEstimator"/> with a <see cref="PersonDetector"/>);
 /// <see cref="OnnxRuntimePipeline"/> runs the same two models exported to ONNX with the same C# pre- and post-processing.
@@ -24,8 +24,8 @@ internal static class MultiPersonPipeline
     public const int DetectorSize = 320;
 
     /// <summary>The built-in model files as the CLI embeds them.</summary>
-    public static NpwFile PoseModel() => NpwFile.Load(Path.Combine(RepositoryRoot, "src/NanoPose.Cli/Models/pp-tinypose-256x192.npw"));
-    public static NpwFile DetectorModel() => NpwFile.Load(Path.Combine(RepositoryRoot, $"src/NanoPose.Cli/Models/picodet-s-{DetectorSize}.npw"));
+    public static NpwFile PoseModel() => NpwFile.Load(Path.Combine(RepositoryRoot, "src/NanoPose.Models/pp-tinypose-256x192.npw"));
+    public static NpwFile DetectorModel() => NpwFile.Load(Path.Combine(RepositoryRoot, $"src/NanoPose.Models/picodet-s-{DetectorSize}.npw"));
 
     public static DecodedImage Photo()
     {

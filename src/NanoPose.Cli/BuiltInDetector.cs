@@ -1,3 +1,4 @@
+using NanoPose.Models;
 using NanoPose.Weights;
 
 namespace NanoPose.Cli;
@@ -6,7 +7,7 @@ namespace NanoPose.Cli;
 /// The person detector <c>nanopose</c> puts in front of top-down models when no <c>--boxes</c> are given: PicoDet-S
 /// LCNet pedestrian (PaddleDetection), trained at 192×192 and at 320×320 (two weight sets), converted with
 /// <c>nanopose-weights convert … --arch picodet-s-lcnet --fp16</c> from the OpenVINO IR files in
-/// <c>../shared/models/picodet/</c> (fp16 there too, so the values are unchanged) and embedded in the binary. A test
+/// <c>../shared/models/picodet/</c> (fp16 there too, so the values are unchanged) and embedded in NanoPose.Models. A test
 /// checks each is byte for byte a fresh conversion of those files.
 /// </summary>
 internal static class BuiltInDetector
@@ -14,23 +15,15 @@ internal static class BuiltInDetector
     /// <summary>The input sizes built in, and the default: 320. On coco-mini the pipeline scores keypoint AP 0.822 with
     /// it and 0.802 with 192 (default options, <c>eval --boxes detector</c>); 320's boxes fit the people better (mean best IoU 0.919 against 0.890, MODELS.md G.7) for 9.7 against 3.7 ms of
     /// network time (bench/README.md).</summary>
-    public static readonly int[] Sizes = [192, 320];
-    public const int DefaultSize = 320;
+    public static readonly int[] Sizes = [.. BuiltInModels.PersonDetectorSizes];
+    public const int DefaultSize = BuiltInModels.DefaultPersonDetectorSize;
 
-    public const string Notice = "PicoDet-S weights © PaddlePaddle Authors, Apache License 2.0";
+    public const string Notice = BuiltInModels.PersonDetectorNotice;
 
-    public static string Name(int size) => $"PicoDet-S LCNet {size}×{size} (built in)";
+    public static string Name(int size) => BuiltInModels.PersonDetectorName(size);
 
     /// <summary>The embedded .npw file's bytes for the model trained at <paramref name="size"/>.</summary>
-    public static byte[] Bytes(int size)
-    {
-        string resource = $"NanoPose.Cli.picodet-s-{size}.npw";
-        using var stream = typeof(BuiltInDetector).Assembly.GetManifestResourceStream(resource)
-            ?? throw new InvalidOperationException($"the built-in detector resource {resource} is missing from this build");
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
-    }
+    public static byte[] Bytes(int size) => BuiltInModels.PersonDetectorModelBytes(size);
 
     /// <summary>
     /// The detector of <c>--detector</c> (a .npw file, <c>none</c>, or absent for the built-in one at

@@ -1,3 +1,4 @@
+using NanoPose.Models;
 using NanoPose.Weights;
 
 namespace NanoPose.Cli;
@@ -5,26 +6,17 @@ namespace NanoPose.Cli;
 /// <summary>
 /// The model <c>nanopose</c> uses when no <c>--model</c> is given: PP-TinyPose 256×192 (a wider-naive Lite-HRNet-18
 /// trained by PaddleDetection), converted with <c>nanopose-weights convert … --fp16</c> from the ncnn files in
-/// <c>../shared/models/pp-tinypose/</c> and embedded in the binary (2.7 MB). A test checks it is byte for byte a
-/// fresh conversion of those files.
+/// <c>../shared/models/pp-tinypose/</c> and embedded in NanoPose.Models (2.7 MB), so in the binary. A test checks it
+/// is byte for byte a fresh conversion of those files.
 /// </summary>
 internal static class BuiltInModel
 {
-    public const string Name = "PP-TinyPose 256×192 (built in)";
+    public const string Name = BuiltInModels.PoseModelName;
 
-    public const string Notice = "PP-TinyPose weights © PaddlePaddle Authors, Apache License 2.0";
-
-    private const string ResourceName = "NanoPose.Cli.pp-tinypose-256x192.npw";
+    public const string Notice = BuiltInModels.PoseModelNotice;
 
     /// <summary>The embedded .npw file's bytes.</summary>
-    public static byte[] Bytes()
-    {
-        using var stream = typeof(BuiltInModel).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"the built-in model resource {ResourceName} is missing from this build");
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
-    }
+    public static byte[] Bytes() => BuiltInModels.PoseModelBytes();
 
     /// <summary>The file at <paramref name="path"/>, or the built-in model when it is null.</summary>
     public static NpwFile LoadOr(string? path) => path is null ? NpwFile.Parse(Bytes(), Name) : LoadFile(path, "model");

@@ -58,6 +58,7 @@ public sealed class ImageFileDecoder
         return configuration;
     }
 
+    /// <summary>A decoder that refuses images of more than <paramref name="maxPixels"/> pixels.</summary>
     public ImageFileDecoder(long maxPixels = DefaultMaxPixels)
     {
         // The RGB bytes go into one array.
@@ -67,15 +68,23 @@ public sealed class ImageFileDecoder
         MaxPixels = maxPixels;
     }
 
+    /// <summary>The largest image decoded (width × height); a larger one is refused from its header.</summary>
     public long MaxPixels { get; }
 
+    /// <summary>Decodes the image file at <paramref name="path"/> to RGB8 pixels.</summary>
+    /// <exception cref="InputFileException">The file cannot be read, is not a regular file, or is too large.</exception>
+    /// <exception cref="ImageFileException">The file is not a whole JPEG, PNG or BMP within the limits.</exception>
     public DecodedImage Decode(string path, CancellationToken cancellationToken = default)
     {
         using var stream = InputFile.OpenRead(path, MaxFileBytes, "image");
         return Decode(stream, path, cancellationToken);
     }
 
+    /// <summary>Decodes an image file's bytes, read from <paramref name="stream"/>, to RGB8 pixels.</summary>
+    /// <param name="stream">The file's bytes (copied to memory first when the stream cannot seek).</param>
     /// <param name="source">Names the data in error messages (usually the file path).</param>
+    /// <param name="cancellationToken">Stops the decoding soon after it fires.</param>
+    /// <exception cref="ImageFileException">The data is not a whole JPEG, PNG or BMP within the limits.</exception>
     public DecodedImage Decode(Stream stream, string source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);

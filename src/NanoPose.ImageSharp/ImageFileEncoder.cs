@@ -12,8 +12,14 @@ namespace NanoPose.ImageSharp;
 /// </summary>
 public static class ImageFileEncoder
 {
+    /// <summary>The quality JPEG files are written at (0–100).</summary>
     public const int JpegQuality = 90;
 
+    /// <summary>Writes the pixels to <paramref name="path"/>, a PNG or JPEG file by its extension.</summary>
+    /// <param name="path">The file written: <c>.png</c>, <c>.jpg</c> or <c>.jpeg</c>.</param>
+    /// <param name="width">Pixels per row.</param>
+    /// <param name="height">Rows.</param>
+    /// <param name="stride">Bytes from one row's start to the next's (at least 3 × <paramref name="width"/>).</param>
     /// <param name="rgb"><paramref name="height"/> rows of <paramref name="width"/> (R, G, B) pixels,
     /// <paramref name="stride"/> bytes apart.</param>
     public static void Save(string path, ReadOnlySpan<byte> rgb, int width, int height, int stride)

@@ -3,6 +3,7 @@ namespace NanoPose;
 /// <summary>The 17 COCO person keypoints: order and names, left/right partners for flipping, and the OKS sigmas.</summary>
 public static class CocoKeypoints
 {
+    /// <summary>Keypoints per person: 17 (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles).</summary>
     public const int Count = 17;
 
     /// <summary>Values per person in a COCO keypoints array: (x, y, v) per keypoint.</summary>

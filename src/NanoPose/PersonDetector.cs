@@ -13,7 +13,7 @@ namespace NanoPose;
 /// 0.6), then the people scoring at least <see cref="PersonDetectorOptions.ScoreThreshold"/>, best first, as boxes in
 /// image pixels clipped to the image. Usable on its own, or given to <see cref="PoseEstimator"/> to find the people a
 /// top-down model then estimates.
-/// <para><b>Thread safety and disposal</b> as for <see cref="PoseEstimator"/>: <see cref="Detect"/> may be called from
+/// <para><b>Thread safety and disposal</b> as for <see cref="PoseEstimator"/>: <see cref="Detect(ReadOnlySpan{byte}, int, int, int, PixelFormat, CancellationToken)"/> may be called from
 /// several threads at once, each call on a network instance of its own (sharing the packed weights; only the first uses
 /// the worker threads of <see cref="PersonDetectorOptions.Threads"/>), and disposal during calls waits for them to
 /// return before it releases the networks and threads.</para>
@@ -58,7 +58,10 @@ public sealed class PersonDetector : IDisposable
         return new(file, options ?? new PersonDetectorOptions());
     }
 
+    /// <summary>The options the detector was loaded with.</summary>
     public PersonDetectorOptions Options { get; }
+
+    /// <summary>The model as its .npw file describes it (family, variant, input size, ...).</summary>
     public ModelArchitecture Architecture { get; }
 
     /// <summary>The network's input size (height, width).</summary>

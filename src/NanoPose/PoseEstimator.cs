@@ -100,6 +100,7 @@ public sealed class PoseEstimator : IDisposable
     public static PoseEstimator Load(ReadOnlySpan<byte> npw, PoseEstimatorOptions? options = null, string source = "memory") =>
         new(NpwFile.Parse(npw.ToArray(), source), options ?? new PoseEstimatorOptions(), null);
 
+    /// <summary>The options the estimator was loaded with.</summary>
     public PoseEstimatorOptions Options { get; }
 
     /// <summary>The model as its .npw file describes it (family, variant, input size, ...).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using NanoPose.Evaluation;
+using NanoPose.Models;
 using NanoPose.TestSupport;
 
 namespace NanoPose.Cli.Tests;
@@ -9,12 +10,25 @@ public sealed class BuiltInModelTests
 {
     private static string SampleImage => Path.Combine(SharedData.RepositoryRoot, "samples", "000000000785.jpg");
 
+    /// <summary>The file NanoPose.Models embeds (src/NanoPose.Models/pp-tinypose-256x192.npw), which the CLI uses.</summary>
     [Fact]
     public void TheShippedModelIsByteForByteAFreshConversionOfTheSharedNcnnFiles()
     {
-        byte[] shipped = BuiltInModel.Bytes();
+        byte[] shipped = BuiltInModels.PoseModelBytes();
         Assert.Equal(TinyPoseModel.Npw.Length, shipped.Length);
         Assert.True(shipped.AsSpan().SequenceEqual(TinyPoseModel.Npw), "the embedded .npw differs from a fresh conversion");
+        Assert.True(BuiltInModel.Bytes().AsSpan().SequenceEqual(shipped), "the CLI's built-in model is not NanoPose.Models' one");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(256)]
+    [InlineData(-320)]
+    public void BuiltInModelsRefusesADetectorSizeThatIsNotBuiltInNamingTheSizes(int size)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => BuiltInModels.PersonDetector(size));
+        Assert.Equal("size", error.ParamName);
+        Assert.Contains("must be 192 or 320", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using NanoPose.Evaluation;
+using NanoPose.Models;
 using NanoPose.Models.PicoDet;
 using NanoPose.TestSupport;
 using NanoPose.Weights;
@@ -18,7 +19,7 @@ public sealed class PersonDetectorPipelineTests
     {
         byte[] fresh = ModelConversion.ConvertOpenVino(SharedData.File($"models/picodet/picodet_s_{size}_lcnet_pedestrian.xml"),
             PicoDetConfig.DefaultVariant, WeightDType.Float16);
-        byte[] shipped = BuiltInDetector.Bytes(size);
+        byte[] shipped = BuiltInModels.PersonDetectorModelBytes(size);   // src/NanoPose.Models/picodet-s-{size}.npw
         Assert.True(shipped.AsSpan().SequenceEqual(fresh), $"the embedded {size} detector differs from a fresh conversion");
         Assert.Equal(size, NpwFile.Parse(shipped, "shipped").Architecture["input_height"].AsInt);
     }

@@ -34,6 +34,7 @@ public sealed class PoseTracker(PoseEstimator estimator, PersonDetector? detecto
     private long _framesSinceDetection = long.MaxValue;
     private bool _lostSinceDetection = true;
 
+    /// <summary>The options the tracker was made with.</summary>
     public PoseTrackerOptions Options => _options;
 
     /// <summary>Tracks alive now (seen within the last <see cref="PoseTrackerOptions.MaxMissedFrames"/> frames).</summary>

@@ -26,5 +26,6 @@ public sealed record PoseTrackerOptions
     /// <summary>Smooth each track's keypoints with the One-Euro filter (off by default).</summary>
     public bool Smooth { get; init; }
 
+    /// <summary>The One-Euro filter's cutoffs, when <see cref="Smooth"/> is on.</summary>
     public OneEuroParameters Smoothing { get; init; } = new();
 }
