@@ -8,7 +8,7 @@ namespace NanoPose.Tests.Tracking;
 /// <summary>The tracker's asynchronous stream over a frame source, with the models the CLI ships.</summary>
 public sealed class PoseTrackerTests
 {
-    private static string ShippedModel(string name) => Path.Combine(SharedData.RepositoryRoot, "src", "NanoPose.Cli", "Models", name);
+    private static string ShippedModel(string name) => Path.Combine(SharedData.RepositoryRoot, "src", "NanoPose.Models", name);
 
     /// <summary>Three grey frames: three tracked frames in order with their timestamps; a token canceled after the first frame stops the stream with <see cref="OperationCanceledException"/>.</summary>
     [Fact]
