@@ -261,7 +261,11 @@ internal sealed class PoseService : IAsyncDisposable
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json";
-        byte[] json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(value, type);
+        // Quotes and apostrophes in messages as they are (the default encoder writes \u0027 for '); JSON's own escapes stay.
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            System.Text.Json.JsonSerializer.Serialize(writer, value, type);
+        byte[] json = buffer.ToArray();
         context.Response.ContentLength = json.Length;
         try { await context.Response.Body.WriteAsync(json, context.RequestAborted); }
         catch (Exception) when (context.RequestAborted.IsCancellationRequested) { }   // the client left before the answer
