@@ -33,7 +33,7 @@ public sealed class ServeHostileTests
         [
             "raw=0x10", "raw=10", "raw=axb", "raw=10x10x3", "raw=-4x4", "raw=100000x100000", "raw=4x4&format=yuv420", "format=rgb24",
             "flip=maybe", "decode=fast", "image_id=seven", "boxes=1,2,3", "boxes=1,2,3,4,5,6", "boxes=a,b,c,d", "boxes=0,0,0,10",
-            "boxes=NaN,0,10,10", "boxes=5000,5000,10,10", "colour=red", "flip=true&flip=false", "raw=4x4",
+            "boxes=NaN,0,10,10", "boxes=5000,5000,10,10", "det_threshold=1.5", "det_threshold=low", "colour=red", "flip=true&flip=false", "raw=4x4",
         ];
         string[] badTypes = ["text/plain", "application/json", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "video/mp4"];
         const int Cases = 120;
@@ -72,7 +72,7 @@ public sealed class ServeHostileTests
                 default:
                     query = badQueries[(c / 4) % badQueries.Length];
                     body = query.StartsWith("boxes", StringComparison.Ordinal) || query.StartsWith("colour", StringComparison.Ordinal) || query.StartsWith("flip", StringComparison.Ordinal)
-                        || query.StartsWith("decode", StringComparison.Ordinal) || query.StartsWith("image", StringComparison.Ordinal) ? Photo : new byte[10];
+                        || query.StartsWith("decode", StringComparison.Ordinal) || query.StartsWith("image", StringComparison.Ordinal) || query.StartsWith("det", StringComparison.Ordinal) ? Photo : new byte[10];
                     label = $"query {query}";
                     mention = query.Split('&')[^1].Split('=')[0];   // the parameter at fault
                     break;

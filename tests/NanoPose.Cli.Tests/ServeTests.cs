@@ -86,6 +86,17 @@ public sealed class ServeTests : IDisposable
         Assert.Equal(expected, await response.Content.ReadAsStringAsync(cancel));
         Assert.NotEqual(detected, expected);   // the options changed the answer, so the comparison above could fail
 
+        // det_threshold as predict's --det-threshold: the skier's box scores 0.947, so 0.9 keeps him and 0.95 does not.
+        foreach (string threshold in new[] { "0.9", "0.95" })
+        {
+            string predicted = Predict(SamplePath, "--det-threshold", threshold);
+            using var thresholded = await client.PostAsync(Query(SamplePath, $"&det_threshold={threshold}"), Body(File.ReadAllBytes(SamplePath)), cancel);
+            Assert.Equal(predicted, await thresholded.Content.ReadAsStringAsync(cancel));
+            Assert.Equal(threshold == "0.9" ? 1 : 0, JsonDocument.Parse(predicted).RootElement.GetArrayLength());
+        }
+        using var belowService = await client.PostAsync("/v1/pose?det_threshold=0.3", Body(File.ReadAllBytes(SamplePath)), cancel);
+        await AssertError(belowService, HttpStatusCode.BadRequest, "det_threshold must be from 0.5");
+
         using var none = await client.PostAsync("/v1/pose?boxes=", Body(File.ReadAllBytes(SamplePath)), cancel);
         Assert.Equal("[]", await none.Content.ReadAsStringAsync(cancel));   // no boxes: no people
     }
@@ -171,6 +182,36 @@ public sealed class ServeTests : IDisposable
         }
         Assert.Equal(HttpStatusCode.OK, served!.StatusCode);
         served.Dispose();
+    }
+
+    [Fact]
+    public async Task ServeCommandListensUntilCanceledAndRefusesBadOptions()
+    {
+        Cli.AssertRefused(Cli.Run(["serve", "--port", "70000"], TestContext.Current.CancellationToken), "--port");
+        Cli.AssertRefused(Cli.Run(["serve", "--threads", "0"], TestContext.Current.CancellationToken), "--threads");
+        Cli.AssertRefused(Cli.Run(["serve", "--host", "localhost:80"], TestContext.Current.CancellationToken), "--host");
+        Cli.AssertRefused(Cli.Run(["serve", "--decode", "fast"], TestContext.Current.CancellationToken), "--decode");
+        Cli.AssertRefused(Cli.Run(["serve", "--model", Path.Combine(_folder, "missing.npw")], TestContext.Current.CancellationToken), "missing.npw");
+
+        // nanopose serve --port 0: prints the address, serves it, and exits with 0 when canceled (Ctrl+C).
+        var output = new StringWriter();
+        var synchronized = TextWriter.Synchronized(output);   // written by the command's thread, read here
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var run = Task.Run(() => CommandLine.Run(["serve", "--port", "0", "--threads", "1"], synchronized, TextWriter.Null, cancel: stop.Token), TestContext.Current.CancellationToken);
+        string? address = null;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); address is null && clock.Elapsed < TimeSpan.FromSeconds(30) && !run.IsCompleted; await Task.Delay(20, TestContext.Current.CancellationToken))
+        {
+            string text;
+            lock (synchronized) text = output.ToString();
+            var match = System.Text.RegularExpressions.Regex.Match(text, @"listening on (http://127\.0\.0\.1:\d+/)");
+            if (match.Success) address = match.Groups[1].Value;
+        }
+        Assert.True(address is not null, $"no address printed: {output}");
+        using (var client = new HttpClient { BaseAddress = new Uri(address) })
+        using (var response = await client.PostAsync("/v1/pose", Body(File.ReadAllBytes(SamplePath)), TestContext.Current.CancellationToken))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        stop.Cancel();
+        Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
     }
 
     /// <summary>The status, a JSON body <c>{"error": "…"}</c> of one line holding <paramref name="mention"/>, no stack trace.</summary>

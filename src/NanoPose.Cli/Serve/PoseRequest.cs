@@ -19,6 +19,8 @@ internal sealed class RequestException(int statusCode, string message) : Excepti
 /// 1 when left out), as <c>predict --boxes</c> gives them; <c>boxes=</c> (empty) means no people; without it the
 /// detector finds them;</item>
 /// <item><c>flip=true|false</c>, <c>decode=dark|default</c>: as <c>predict --flip</c> and <c>--decode</c>;</item>
+/// <item><c>det_threshold=T</c>: as <c>predict --det-threshold</c>, from the service's own threshold up to 1 (the
+/// detector keeps no box below the service's);</item>
 /// <item><c>image_id=N</c> (default 1) and <c>file_name=…</c> (default none): the COCO fields of each person in the
 /// answer, so that it is byte for byte what <c>predict --json</c> writes for that file.</item>
 /// </list>
@@ -26,9 +28,9 @@ internal sealed class RequestException(int statusCode, string message) : Excepti
 /// </summary>
 internal sealed record PoseRequest(
     (int Width, int Height, PixelFormat Format)? Raw, IReadOnlyList<PersonBox>? Boxes, bool FlipTest, HeatmapDecoding Decoding,
-    long ImageId, string? FileName)
+    float? DetectionThreshold, long ImageId, string? FileName)
 {
-    private static readonly string[] Known = ["raw", "format", "boxes", "flip", "decode", "image_id", "file_name"];
+    private static readonly string[] Known = ["raw", "format", "boxes", "flip", "decode", "det_threshold", "image_id", "file_name"];
 
     /// <summary>Content types an image or pixel body may be sent as (none at all is taken too).</summary>
     private static readonly string[] BodyTypes = ["application/octet-stream", "image/jpeg", "image/png", "image/bmp", "image/x-ms-bmp"];
@@ -64,6 +66,7 @@ internal sealed record PoseRequest(
                 "default" => HeatmapDecoding.Default,
                 var other => throw Bad($"decode must be dark or default, not '{other}'"),
             },
+            Get("det_threshold") is { } threshold ? Threshold(threshold) : null,
             Get("image_id") is { } id ? (long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value
                 : throw Bad($"image_id must be a whole number, not '{id}'")) : 1,
             Get("file_name"));
@@ -93,6 +96,10 @@ internal sealed record PoseRequest(
         };
         return (width, height, pixelFormat);
     }
+
+    private static float Threshold(string text) =>
+        float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && value is >= 0 and <= 1
+            ? value : throw Bad($"det_threshold must be a number from 0 to 1, not '{text}'");
 
     private static bool TryDimension(string text, out int value) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1;

@@ -233,10 +233,20 @@ internal sealed class PoseService : IAsyncDisposable
             var image = _decoder.Decode(new MemoryStream(body, writable: false), request.Source, cancel);
             (pixels, width, height, stride) = (image.Pixels, image.Width, image.Height, image.Stride);
         }
+        var estimator = Estimator(request.FlipTest, request.Decoding);
+        var boxes = request.Boxes;
+        if (boxes is null && request.DetectionThreshold is { } threshold && estimator.IsTopDown && _detector is not null)
+        {
+            // The detector's boxes come best first, so those at the request's threshold are what a detector set to it finds.
+            if (threshold < _detector.Options.ScoreThreshold)
+                throw new RequestException(StatusCodes.Status400BadRequest,
+                    $"det_threshold must be from {_detector.Options.ScoreThreshold} (this service's --det-threshold) to 1, not {threshold}");
+            boxes = [.. _detector.Detect(pixels, width, height, stride, format, cancel).Where(box => box.Score >= threshold)];
+        }
         IReadOnlyList<EstimatedPerson> people;
         try
         {
-            people = Estimator(request.FlipTest, request.Decoding).Estimate(pixels, width, height, stride, format, request.Boxes, cancel);
+            people = estimator.Estimate(pixels, width, height, stride, format, boxes, cancel);
         }
         catch (ArgumentException e) when (e.ParamName?.StartsWith("boxes", StringComparison.Ordinal) == true)
         {
