@@ -191,6 +191,7 @@ public sealed class ServeTests : IDisposable
         Cli.AssertRefused(Cli.Run(["serve", "--threads", "0"], TestContext.Current.CancellationToken), "--threads");
         Cli.AssertRefused(Cli.Run(["serve", "--host", "localhost:80"], TestContext.Current.CancellationToken), "--host");
         Cli.AssertRefused(Cli.Run(["serve", "--decode", "fast"], TestContext.Current.CancellationToken), "--decode");
+        Cli.AssertRefused(Cli.Run(["serve", "--host", "192.0.2.1", "--port", "0"], TestContext.Current.CancellationToken), "192.0.2.1");   // TEST-NET-1: no machine has it
         Cli.AssertRefused(Cli.Run(["serve", "--model", Path.Combine(_folder, "missing.npw")], TestContext.Current.CancellationToken), "missing.npw");
 
         // nanopose serve --port 0: prints the address, serves it, and exits with 0 when canceled (Ctrl+C).

@@ -21,8 +21,16 @@ internal static class ServeCommand
             output.WriteLine(Usage);
             return 0;
         }
-        // A port in use or an address this machine lacks is an IOException from Kestrel: exit 2 with its message.
-        PoseService.RunAsync(ServeOptions.Parse(args), output, cancel).GetAwaiter().GetResult();
+        var options = ServeOptions.Parse(args);
+        try
+        {
+            PoseService.RunAsync(options, output, cancel).GetAwaiter().GetResult();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // An address this machine does not have (a port in use is already an IOException): bad input, exit 2.
+            throw new IOException($"cannot listen on {options.Host} port {options.Port}: {e.Message}", e);
+        }
         return 0;
     }
 }
