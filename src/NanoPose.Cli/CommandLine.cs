@@ -43,6 +43,8 @@ internal static class CommandLine
             {
                 case ["predict", .. var options]:
                     return PredictCommand.Run(options, output, error, showProgress, cancel);
+                case ["serve", .. var options]:
+                    return Serve.ServeCommand.Run(options, output, cancel);
                 case ["video", .. var options]:
                     return VideoCommand.Run(options, output, error, showProgress, cancel);
                 case ["eval", .. var options]:
