@@ -69,19 +69,20 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     private int Parts(long work, long threshold, int units) =>
         pool is null || work < threshold ? 1 : Math.Min(pool.Threads, units);
 
-    /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
-    public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null)
+    /// <summary>output = act(conv(input) + bias [+ residual]); a depthwise layer may also leave its output's per-row
+    /// channel sums in <paramref name="rowSums"/> (H×1×C, for <see cref="MeanOfRowSums"/>).</summary>
+    public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null, FeatureMap? rowSums = null)
     {
-        if (Traced(input, output, residual)) return;
+        if (Traced(input, output, residual, rowSums)) return;
         long start = Start();
         int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, layer.SplitUnits(output.Shape));
         if (parts == 1)
         {
-            layer.Run(input, output, residual);
+            layer.Run(input, output, residual, 0, 1, rowSums);
         }
         else
         {
-            (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual) = (layer, input, output, residual);
+            (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual, _conv.RowSums) = (layer, input, output, residual, rowSums);
             Dispatch(_conv, parts);
         }
         Profile?.Add(layer.Kind, layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
@@ -248,6 +249,16 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         Profile?.Add("GlobalAveragePool", null, default, output.Shape, start);
     }
 
+    /// <summary>output (1×1×C) = the mean of a map of <paramref name="width"/> columns from its per-row channel sums
+    /// (H×1×C, left by a depthwise layer's <see cref="Conv"/>).</summary>
+    public void MeanOfRowSums(FeatureMap rowSums, int width, FeatureMap output)
+    {
+        if (Traced(rowSums, output)) return;
+        long start = Start();
+        AveragePooling.MeanOfRowSums(rowSums.Span, rowSums.Height, width, output.Span, Width);
+        Profile?.Add("MeanOfRowSums", null, default, output.Shape, start);
+    }
+
     /// <summary><c>F.interpolate(input, size=output size, mode='bilinear', align_corners=…)</c>.</summary>
     public void ResizeBilinear(FeatureMap input, FeatureMap output, bool alignCorners)
     {
@@ -273,9 +284,9 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     {
         public ConvLayer Layer = null!;
         public FeatureMap Input = null!, Output = null!;
-        public FeatureMap? Residual;
+        public FeatureMap? Residual, RowSums;
 
-        public void Run(int part, int parts) => Layer.Run(Input, Output, Residual, part, parts);
+        public void Run(int part, int parts) => Layer.Run(Input, Output, Residual, part, parts, RowSums);
     }
 
     private sealed class DeconvJob : IParallelWork
