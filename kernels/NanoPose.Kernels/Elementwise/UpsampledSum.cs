@@ -98,6 +98,8 @@ public static class UpsampledSum
                 }
     }
 
+    static readonly string[] TermNames = ["terms[0]", "terms[1]", "terms[2]"];
+
     /// <summary>Checks every operand; returns whether the pre-activation sum is written.</summary>
     static bool Validate(ReadOnlySpan<float> input, Nhwc inputView, UpsampledTerms terms, Span<float> output, Nhwc outputView,
         Activation activation, Span<float> sum, Nhwc sumView)
@@ -110,7 +112,7 @@ public static class UpsampledSum
         for (int k = 0; k < terms.Count; k++)
         {
             var view = terms.View(k);
-            view.Validate(terms.Map(k).Length, $"terms[{k}]");
+            view.Validate(terms.Map(k).Length, TermNames[k]);   // constant names: a valid call allocates nothing
             if (view.Channels != inputView.Channels || view.Height < 1 || view.Width < 1
                 || inputView.Height % view.Height != 0 || inputView.Height / view.Height != inputView.Width / view.Width
                 || inputView.Width % view.Width != 0)

@@ -74,8 +74,9 @@ internal sealed class FuseLayers
             _outputs[i] = new Output(down, [.. upConvs], low, Scratch: i >= 2 ? f.Map(inputs[i].Shape) : null!, Result: f.Map(inputs[i].Shape));
         }
         _fusedSum = n > 1 ? f.Map(inputs[0].Shape) : null!;
-        // One ReLU module serves every output; torchstat keeps only its last call.
-        readmeFlops.Count((long)inputs[^1].Height * inputs[^1].Width * inputs[^1].ChannelCount);
+        // One ReLU module serves every output; torchstat keeps only its last call, the last output's. With more than one
+        // branch that ReLU is the last conv's activation here, which the factory's convs already count.
+        if (n == 1) readmeFlops.Count((long)inputs[^1].Height * inputs[^1].Width * inputs[^1].ChannelCount);
         Outputs = [.. _outputs.Select(o => o.Result)];
     }
 
