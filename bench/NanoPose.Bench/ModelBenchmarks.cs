@@ -59,6 +59,7 @@ public class ModelBenchmarks
     public static IEnumerable<ModelCase> Cases =>
     [
         new("litehrnet-18", 256, 192), new("litehrnet-30", 256, 192), new("wider-naive-litehrnet-18", 256, 192),
+        new("naive-litehrnet-18", 256, 192),
         new("efficienthrnet-h-4", 384, 384), new("efficienthrnet-h0", 512, 512),
         // The person detector (raw logits; decoding and NMS are not timed), at its two built-in sizes.
         new(PicoDetConfig.DefaultVariant, 192, 192, Gain: 2.7f), new(PicoDetConfig.DefaultVariant, 320, 320, Gain: 2.7f),

@@ -7,6 +7,18 @@ using NanoPose.Bench.Infrastructure;
 // `paired`: NanoPose and ONNX Runtime timed in alternating rounds (PairedComparison.cs).
 if (args.Length > 0 && args[0] == "paired") return PairedComparison.Run(args);
 
+// `seeded-npw <case name> <out.npw>`: a case's seeded weights as a .npw, for `nanopose bench --model <out.npw> --profile`.
+if (args.Length > 0 && args[0] == "seeded-npw")
+{
+    var model = ModelBenchmarks.Cases.FirstOrDefault(m => args.Length == 3 && m.Name == args[1])
+        ?? throw new ArgumentException($"usage: seeded-npw <{string.Join("|", ModelBenchmarks.Cases.Select(m => m.Name).Distinct())}> <out.npw>");
+    var recording = new NanoPose.WeightsTools.Conversion.RecordingWeightSource(model.Weights());
+    var writer = new NanoPose.Weights.NpwWriter(model.Build(recording, null).Architecture);
+    recording.WriteTo(writer, NanoPose.Weights.WeightDType.Float32);
+    File.WriteAllBytes(args[2], writer.ToBytes());
+    return 0;
+}
+
 // Every suite in this assembly; pick with --filter, e.g. --filter '*Conv*'.
 var config = DefaultConfig.Instance
     .AddColumn(ThroughputColumn.GFlops, ThroughputColumn.GBytes)

@@ -67,13 +67,17 @@ public static class DepthwiseConv2d
     /// <paramref name="output"/> untouched, so the engine can split rows across threads.
     /// <see cref="VectorWidth.Scalar"/> runs the reference loops; a vector width narrower than the lanes the
     /// channels fill steps down (C = 8 on V512 runs V256; C &lt; 4 runs the scalar loops).
+    /// With <paramref name="rowSums"/> (H × C floats, dense), each output row y also leaves
+    /// <c>rowSums[y·C + c] = Σ_x output[y, x, c]</c> (float sum, x in order) while the row is in L1: a global
+    /// average pool of the output without reading it again (Lite-HRNet's spatial weighting, see
+    /// <see cref="Pooling.AveragePooling.MeanOfRowSums"/>).
     /// </summary>
     public static void RunRows(VectorWidth width, ReadOnlySpan<float> input, Nhwc inputShape, ReadOnlySpan<float> packedWeights,
-        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue, int rowStart, int rowEnd)
+        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue, int rowStart, int rowEnd, Span<float> rowSums = default)
     {
         int channels = inputShape.Channels;
         Validate(input, inputShape, window, packedWeights.Length, PackedWeightLength(channels, window.KernelHeight),
-            nameof(packedWeights), epilogue, output, outputShape, rowStart, rowEnd);
+            nameof(packedWeights), epilogue, output, outputShape, rowStart, rowEnd, rowSums);
         if (width == VectorWidth.V512 && channels < V512.Count) width = VectorWidth.V256;
         if (width == VectorWidth.V256 && channels < V256.Count) width = VectorWidth.V128;
         if (width == VectorWidth.V128 && channels < V128.Count) width = VectorWidth.Scalar;
@@ -81,16 +85,16 @@ public static class DepthwiseConv2d
         {
             case VectorWidth.Scalar:
                 DepthwiseConv2dReference.Compute(input, inputShape, window, packedWeights, channelStride: 1,
-                    tapStride: PackedTapStride(channels), epilogue, output, outputShape, rowStart, rowEnd);
+                    tapStride: PackedTapStride(channels), epilogue, output, outputShape, rowStart, rowEnd, rowSums);
                 break;
             case VectorWidth.V128:
-                Rows<V128, Vector128<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd);
+                Rows<V128, Vector128<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd, rowSums);
                 break;
             case VectorWidth.V256:
-                Rows<V256, Vector256<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd);
+                Rows<V256, Vector256<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd, rowSums);
                 break;
             case VectorWidth.V512:
-                Rows<V512, Vector512<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd);
+                Rows<V512, Vector512<float>>(input, inputShape, window, packedWeights, epilogue, output, outputShape, rowStart, rowEnd, rowSums);
                 break;
             default:
                 throw new ArgumentException($"width: expected Scalar, V128, V256 or V512, found {width}.", nameof(width));
@@ -100,7 +104,7 @@ public static class DepthwiseConv2d
     /// <summary>Argument checks shared by the reference and the fast bodies.</summary>
     internal static void Validate(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         int weightLength, int expectedWeightLength, string weightName, Epilogue epilogue,
-        Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
+        Span<float> output, Nhwc outputShape, int rowStart, int rowEnd, ReadOnlySpan<float> rowSums = default)
     {
         var pad = window.Padding;
         if (window.KernelHeight < 1 || window.StrideY < 1 || !pad.IsValid
@@ -121,6 +125,8 @@ public static class DepthwiseConv2d
             new Nhwc(expected.Height, expected.Width, expected.Channels, epilogue.ResidualPixelStride).Validate(epilogue.Residual.Length, "epilogue.Residual");
         if (rowStart < 0 || rowStart > rowEnd || rowEnd > outputShape.Height)
             throw new ArgumentException($"rowStart, rowEnd: expected 0 ≤ rowStart ≤ rowEnd ≤ {outputShape.Height}, found [{rowStart}, {rowEnd}).", nameof(rowStart));
+        if (!rowSums.IsEmpty && rowSums.Length != expected.Height * expected.Channels)
+            throw new ArgumentException($"rowSums: expected {expected.Height}×{expected.Channels} = {expected.Height * expected.Channels} floats (one per output row and channel), found {rowSums.Length}.", nameof(rowSums));
         ReadOnlySpan<float> written = output;
         if (written.Overlaps(input))
             throw new ArgumentException("output: must not overlap input (expected separate buffers, found overlapping spans).", nameof(output));
@@ -134,7 +140,7 @@ public static class DepthwiseConv2d
     /// Keeping the exp calls of the activations out of the tap loops keeps the accumulators in registers.
     /// </summary>
     static void Rows<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
-        ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
+        ReadOnlySpan<float> packedWeights, Epilogue epilogue, Span<float> output, Nhwc outputShape, int rowStart, int rowEnd, Span<float> rowSums)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
         var geometry = new RowGeometry(inputShape, window, outputShape);
@@ -147,6 +153,31 @@ public static class DepthwiseConv2d
         {
             AccumulateRow<TOps, TVec>(ref inputRef, ref weights, ref bias, !epilogue.Bias.IsEmpty, ref outputRef, geometry, y);
             if (finish) FinishRow<TOps, TVec>(epilogue, ref outputRef, outputShape, y);
+            if (!rowSums.IsEmpty) SumRow<TOps, TVec>(ref outputRef, outputShape, y, rowSums.Slice(y * outputShape.Channels, outputShape.Channels));
+        }
+    }
+
+    /// <summary>sums[c] = Σ_x output[y, x, c], x in order as in the reference; the row was just written and is in L1.
+    /// The overlapping tail vector rewrites equal values.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void SumRow<TOps, TVec>(ref float output, Nhwc outputShape, int y, Span<float> sums)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        int channels = outputShape.Channels, lanes = TOps.Count, last = channels - lanes;
+        ref float row = ref Unsafe.Add(ref output, outputShape.Offset(y, 0));
+        ref float destination = ref MemoryMarshal.GetReference(sums);
+        for (int c = 0; ; c += lanes)
+        {
+            c = Math.Min(c, last);
+            TVec sum = TOps.Zero;
+            ref float pixel = ref Unsafe.Add(ref row, c);
+            for (int x = 0; x < outputShape.Width; x++)
+            {
+                sum = TOps.Add(sum, TOps.Load(ref pixel));
+                pixel = ref Unsafe.Add(ref pixel, outputShape.PixelStride);
+            }
+            TOps.Store(sum, ref Unsafe.Add(ref destination, c));
+            if (c == last) break;
         }
     }
 

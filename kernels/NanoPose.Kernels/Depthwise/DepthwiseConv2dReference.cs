@@ -9,15 +9,16 @@ namespace NanoPose.Kernels.Depthwise;
 /// </summary>
 public static class DepthwiseConv2dReference
 {
-    /// <summary>Every output row, weights in PyTorch layout <c>[C, 1, k, k]</c>.</summary>
+    /// <summary>Every output row, weights in PyTorch layout <c>[C, 1, k, k]</c>; with <paramref name="rowSums"/>, the
+    /// per-row channel sums of the output as <see cref="DepthwiseConv2d.RunRows"/> leaves them.</summary>
     public static void Run(ReadOnlySpan<float> input, Nhwc inputShape, ReadOnlySpan<float> torchWeights,
-        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue)
+        ConvGeometry window, Span<float> output, Nhwc outputShape, in Epilogue epilogue, Span<float> rowSums = default)
     {
         int k = window.KernelHeight;
         DepthwiseConv2d.Validate(input, inputShape, window, torchWeights.Length, inputShape.Channels * k * k,
-            nameof(torchWeights), epilogue, output, outputShape, 0, outputShape.Height);
+            nameof(torchWeights), epilogue, output, outputShape, 0, outputShape.Height, rowSums);
         Compute(input, inputShape, window, torchWeights, channelStride: k * k, tapStride: 1,
-            epilogue, output, outputShape, 0, outputShape.Height);
+            epilogue, output, outputShape, 0, outputShape.Height, rowSums);
     }
 
     /// <summary>
@@ -26,7 +27,7 @@ public static class DepthwiseConv2dReference
     /// </summary>
     internal static void Compute(ReadOnlySpan<float> input, Nhwc inputShape, ConvGeometry window,
         ReadOnlySpan<float> weights, int channelStride, int tapStride, Epilogue epilogue,
-        Span<float> output, Nhwc outputShape, int rowStart, int rowEnd)
+        Span<float> output, Nhwc outputShape, int rowStart, int rowEnd, Span<float> rowSums = default)
     {
         int k = window.KernelHeight, stride = window.StrideY;
         for (int y = rowStart; y < rowEnd; y++)
@@ -45,5 +46,13 @@ public static class DepthwiseConv2dReference
                     if (!epilogue.Residual.IsEmpty) sum += epilogue.Residual[(y * outputShape.Width + x) * epilogue.ResidualPixelStride + c];
                     output[outputShape.Offset(y, x) + c] = Activations.Apply(sum, epilogue.Activation);
                 }
+        if (rowSums.IsEmpty) return;
+        for (int y = rowStart; y < rowEnd; y++)
+            for (int c = 0; c < inputShape.Channels; c++)
+            {
+                float sum = 0f;
+                for (int x = 0; x < outputShape.Width; x++) sum += output[outputShape.Offset(y, x) + c];
+                rowSums[y * inputShape.Channels + c] = sum;
+            }
     }
 }

@@ -54,18 +54,12 @@ public static class Arithmetic
         WithNearestUpsampled<MultiplyOp>(input, inputView, weights, weightsView, output, outputView, width);
 
     /// <summary>
-    /// output[y, x, c] = input[y, x, c] + low[sy, sx, c], (sy, sx) the nearest source of (y, x) as in
-    /// <see cref="MultiplyByNearestUpsampled"/>: <c>input + nn.Upsample(scale_factor=f, mode='nearest')(low)</c> for an
-    /// integer f (a Lite-HRNet fuse term) without the upsampled intermediate. output may be input. With
-    /// <paramref name="doubleInput"/>, output = (input + input) + low[sy, sx, c]: Lite-HRNet's branch-0 sum, which counts
-    /// its own term twice, started in the same pass.
+    /// output = input + <c>nn.Upsample(scale_factor=f, mode='nearest')(low)</c> for the integer f = input size / low size
+    /// (an HRNet fuse term) without the upsampled intermediate; output may be input. <see cref="UpsampledSum"/> with one term.
     /// </summary>
     public static void AddNearestUpsampled(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> low, Nhwc lowView,
-        Span<float> output, Nhwc outputView, VectorWidth width, bool doubleInput = false)
-    {
-        if (doubleInput) WithNearestUpsampled<DoubledAddOp>(input, inputView, low, lowView, output, outputView, width);
-        else WithNearestUpsampled<AddOp>(input, inputView, low, lowView, output, outputView, width);
-    }
+        Span<float> output, Nhwc outputView, VectorWidth width) =>
+        UpsampledSum.Run(input, inputView, new UpsampledTerms(low, lowView), output, outputView, width);
 
     static void WithNearestUpsampled<TOp>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView, VectorWidth width)
@@ -105,13 +99,6 @@ public static class Arithmetic
     public static void MultiplyByNearestUpsampledReference(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView) =>
         UpsampledReference<MultiplyOp>(input, inputView, weights, weightsView, output, outputView);
-
-    public static void AddNearestUpsampledReference(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> low, Nhwc lowView,
-        Span<float> output, Nhwc outputView, bool doubleInput = false)
-    {
-        if (doubleInput) UpsampledReference<DoubledAddOp>(input, inputView, low, lowView, output, outputView);
-        else UpsampledReference<AddOp>(input, inputView, low, lowView, output, outputView);
-    }
 
     static void UpsampledReference<TOp>(ReadOnlySpan<float> input, Nhwc inputView, ReadOnlySpan<float> weights, Nhwc weightsView,
         Span<float> output, Nhwc outputView)

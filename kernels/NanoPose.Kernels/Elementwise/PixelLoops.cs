@@ -18,14 +18,6 @@ internal readonly struct AddOp : IBinaryOp
     public static TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct => TOps.Add(a, b);
 }
 
-/// <summary>(a + a) + b: Lite-HRNet's fuse sum, which adds its branch-0 term twice, with its first other term.</summary>
-internal readonly struct DoubledAddOp : IBinaryOp
-{
-    public static float Apply(float a, float b) => a + a + b;
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TVec Apply<TOps, TVec>(TVec a, TVec b) where TOps : struct, IVec<TVec> where TVec : struct => TOps.Add(TOps.Add(a, a), b);
-}
-
 internal readonly struct MultiplyOp : IBinaryOp
 {
     public static float Apply(float a, float b) => a * b;

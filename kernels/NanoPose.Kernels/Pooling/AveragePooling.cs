@@ -42,6 +42,42 @@ public static class AveragePooling
         }
     }
 
+    /// <summary>
+    /// output[c] = the mean of an H×W map from its per-row channel sums (<paramref name="rowSums"/>: H × C floats, as
+    /// <see cref="Depthwise.DepthwiseConv2d.RunRows"/> leaves them): (Σ_y rowSums[y, c]) / H / W, rows in order. Rounds
+    /// like <see cref="Global"/> up to the grouping of the sum (by rows, then over rows).
+    /// </summary>
+    public static void MeanOfRowSums(ReadOnlySpan<float> rowSums, int height, int width, Span<float> output, VectorWidth vectorWidth)
+    {
+        if (height < 1 || width < 1) throw new ArgumentException($"pooling needs sizes of at least 1x1, found {height}x{width}.", nameof(height));
+        int channels = output.Length;
+        if (rowSums.Length != height * channels)
+            throw new ArgumentException($"{nameof(rowSums)}: expected {height}×{channels} = {height * channels} floats, found {rowSums.Length}.", nameof(rowSums));
+        if (channels == 0) return;
+        // The row sums as an H×1 map pooled to one cell: sum / H, then divided by W where a column bin divides by 1.
+        var view = new Nhwc(height, 1, channels);
+        var cell = new Nhwc(1, 1, channels);
+        switch (vectorWidth)
+        {
+            case VectorWidth.Scalar: MeanOfRowSumsReference(rowSums, height, width, output); break;
+            case VectorWidth.V128: Body<V128, Vector128<float>>(rowSums, view, output, cell, columnDivisor: width); break;
+            case VectorWidth.V256: Body<V256, Vector256<float>>(rowSums, view, output, cell, columnDivisor: width); break;
+            case VectorWidth.V512: Body<V512, Vector512<float>>(rowSums, view, output, cell, columnDivisor: width); break;
+            default: throw new ArgumentOutOfRangeException(nameof(vectorWidth), vectorWidth, "unknown vector width");
+        }
+    }
+
+    /// <summary>The definition of <see cref="MeanOfRowSums"/>.</summary>
+    public static void MeanOfRowSumsReference(ReadOnlySpan<float> rowSums, int height, int width, Span<float> output)
+    {
+        for (int c = 0; c < output.Length; c++)
+        {
+            float sum = 0f;
+            for (int y = 0; y < height; y++) sum += rowSums[y * output.Length + c];
+            output[c] = sum / height / width;
+        }
+    }
+
     /// <summary>The global mean: the adaptive reference with one cell.</summary>
     public static void GlobalReference(ReadOnlySpan<float> input, Nhwc inputView, Span<float> output) =>
         AdaptiveReference(input, inputView, output, new Nhwc(1, 1, inputView.Channels));
@@ -82,13 +118,16 @@ public static class AveragePooling
             throw new ArgumentException($"{nameof(outputView)}: has {outputView.Channels} channels, expected {inputView.Channels}.", nameof(outputView));
     }
 
-    static void Body<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputView, Span<float> output, Nhwc outputView)
+    /// <param name="columnDivisor">When positive, each cell's second divisor instead of its bin's width (see
+    /// <see cref="MeanOfRowSums"/>, whose input's columns are already sums of W pixels).</param>
+    static void Body<TOps, TVec>(ReadOnlySpan<float> input, Nhwc inputView, Span<float> output, Nhwc outputView, int columnDivisor = 0)
         where TOps : struct, IVec<TVec> where TVec : struct
     {
         int channels = outputView.Channels, lanes = TOps.Count;
         if (channels < lanes)
         {
-            AdaptiveReference(input, inputView, output, outputView);
+            if (columnDivisor > 0) MeanOfRowSumsReference(input, inputView.Height, columnDivisor, output[..channels]);
+            else AdaptiveReference(input, inputView, output, outputView);
             return;
         }
         ref float source = ref MemoryMarshal.GetReference(input);
@@ -100,7 +139,7 @@ public static class AveragePooling
             for (int j = 0; j < outputView.Width; j++)
             {
                 int x0 = BinStart(j, inputView.Width, outputView.Width), x1 = BinEnd(j, inputView.Width, outputView.Width);
-                TVec rows = TOps.Splat(y1 - y0), columns = TOps.Splat(x1 - x0);
+                TVec rows = TOps.Splat(y1 - y0), columns = TOps.Splat(columnDivisor > 0 ? columnDivisor : x1 - x0);
                 ref float cell = ref Unsafe.Add(ref destination, outputView.Offset(i, j));
                 // Two channel vectors per pass over the bin (two independent add chains); the last pair may repeat a
                 // vector or overlap the previous one for the tail, which rewrites equal values.

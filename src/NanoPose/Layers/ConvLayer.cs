@@ -86,10 +86,14 @@ public sealed class ConvLayer
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> equal contiguous ranges of the
     /// <see cref="SplitUnits"/>: every output value is computed exactly as by a whole run.</summary>
-    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual, int part, int parts)
+    /// <param name="rowSums">Depthwise layers only: an H×1×C map that receives each output row's channel sums (a global
+    /// pool of the output taken in the epilogue, <see cref="DepthwiseConv2d.RunRows"/>).</param>
+    public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual, int part, int parts, FeatureMap? rowSums = null)
     {
         if (input.ChannelCount != InChannels)
             throw new ArgumentException($"{Name}: input has {input.ChannelCount} channels, the layer takes {InChannels}");
+        if (rowSums is not null && (!IsDepthwise || rowSums.Shape != new Nhwc(output.Height, 1, OutChannels)))
+            throw new ArgumentException($"{Name}: row sums are for depthwise layers, into {output.Height}×1×{OutChannels}; this is {Kind} and they are {rowSums.Shape}");
         var epilogue = new Epilogue
         {
             Bias = _bias,
@@ -99,7 +103,8 @@ public sealed class ConvLayer
         };
         var (start, end) = Threading.WorkerPool.Range(SplitUnits(output.Shape), part, parts);
         if (IsDepthwise)
-            DepthwiseConv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
+            DepthwiseConv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end,
+                rowSums is null ? default : rowSums.Span);
         else if (SplitsByPixel)
             Pointwise.RunPixels(_width, input.Span, input.Shape, _packed, output.Span, output.Shape, epilogue, start, end);
         else

@@ -28,6 +28,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     private readonly DeconvJob _deconv = new();
     private readonly ExpandDepthwiseJob _expandDepthwise = new();
     private readonly RowsJob _rows = new() { Width = width };
+    private readonly FeatureMap[] _oneTerm = new FeatureMap[1];
     private bool _tracing;
 
     public VectorWidth Width => width;
@@ -56,13 +57,11 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     }
 
     /// <summary>In trace mode notes the operands as used in one step and returns true (skip the work).</summary>
-    private bool Traced(FeatureMap a, FeatureMap? b = null, FeatureMap? c = null, FeatureMap? d = null)
+    private bool Traced(params ReadOnlySpan<FeatureMap?> maps)
     {
         if (!_tracing) return false;
-        arena.Use(a);
-        if (b is not null) arena.Use(b);
-        if (c is not null) arena.Use(c);
-        if (d is not null) arena.Use(d);
+        foreach (var map in maps)
+            if (map is not null) arena.Use(map);
         arena.EndStep();
         return true;
     }
@@ -70,19 +69,20 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     private int Parts(long work, long threshold, int units) =>
         pool is null || work < threshold ? 1 : Math.Min(pool.Threads, units);
 
-    /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
-    public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null)
+    /// <summary>output = act(conv(input) + bias [+ residual]); a depthwise layer may also leave its output's per-row
+    /// channel sums in <paramref name="rowSums"/> (H×1×C, for <see cref="MeanOfRowSums"/>).</summary>
+    public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null, FeatureMap? rowSums = null)
     {
-        if (Traced(input, output, residual)) return;
+        if (Traced(input, output, residual, rowSums)) return;
         long start = Start();
         int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, layer.SplitUnits(output.Shape));
         if (parts == 1)
         {
-            layer.Run(input, output, residual);
+            layer.Run(input, output, residual, 0, 1, rowSums);
         }
         else
         {
-            (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual) = (layer, input, output, residual);
+            (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual, _conv.RowSums) = (layer, input, output, residual, rowSums);
             Dispatch(_conv, parts);
         }
         Profile?.Add(layer.Kind, layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
@@ -166,16 +166,43 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         RunRows(RowOp.ConcatShuffle, first, second, output, output.Height);
     }
 
-    /// <summary>output = input + <c>nn.Upsample(scale_factor=factor, mode='nearest')(low)</c>, without the upsampled map
-    /// (with <paramref name="doubleInput"/>: (input + input) + …); split by rows of <paramref name="low"/>, each giving
-    /// <paramref name="factor"/> rows of the output.</summary>
-    public void AddNearestUpsampled(FeatureMap input, FeatureMap low, FeatureMap output, int factor, bool doubleInput = false)
+    /// <summary>output = input + <c>nn.Upsample(scale_factor=factor, mode='nearest')(low)</c>, without the upsampled map.</summary>
+    public void AddNearestUpsampled(FeatureMap input, FeatureMap low, FeatureMap output, int factor)
     {
-        if (Traced(input, low, output)) return;
         if (input.Height != low.Height * factor || input.Width != low.Width * factor)
             throw new ArgumentException($"{input.Shape} is not {low.Shape} upsampled ×{factor}");
-        (_rows.Factor, _rows.DoubleInput) = (factor, doubleInput);
-        RunRows(RowOp.AddNearestUpsampled, input, low, output, low.Height);
+        _oneTerm[0] = low;
+        AddNearestUpsampled(input, _oneTerm, output);
+    }
+
+    /// <summary>
+    /// A whole fuse sum in one pass (<see cref="UpsampledSum"/>): output = act((input (+ input)) + Σ upsampled terms),
+    /// each term nearest-upsampled by the integer factor its size implies; <paramref name="preActivation"/>, if given,
+    /// receives the sum before the activation. Split by rows of the smallest term, each giving that factor of output rows.
+    /// </summary>
+    public void AddNearestUpsampled(FeatureMap input, FeatureMap[] terms, FeatureMap output, bool doubleInput = false,
+        Activation activation = Activation.None, FeatureMap? preActivation = null)
+    {
+        if (terms.Length > UpsampledTerms.MaxCount)
+            throw new ArgumentException($"{terms.Length} upsampled terms, at most {UpsampledTerms.MaxCount} are added in one pass");
+        if (_tracing)
+        {
+            Traced([input, output, preActivation, .. terms]);
+            return;
+        }
+        int factor = 1;
+        foreach (var term in terms)
+        {
+            if (term.Height < 1 || input.Height % term.Height != 0 || input.Width != term.Width * (input.Height / term.Height))
+                throw new ArgumentException($"{input.Shape} is not {term.Shape} upsampled by an integer factor");
+            factor = Math.Max(factor, input.Height / term.Height);
+        }
+        // Split in units of the largest factor's rows: every term's factor must divide it (HRNet's are powers of 2).
+        foreach (var term in terms)
+            if (factor % (input.Height / term.Height) != 0)
+                throw new ArgumentException($"{term.Shape}: its factor ×{input.Height / term.Height} does not divide ×{factor}");
+        (_rows.Terms, _rows.Factor, _rows.DoubleInput, _rows.Activation, _rows.PreActivation) = (terms, factor, doubleInput, activation, preActivation);
+        RunRows(RowOp.AddNearestUpsampled, input, null, output, input.Height / factor);
     }
 
     /// <summary>output[…, channelStart + c] = input[…, c]: one input of a concat.</summary>
@@ -222,6 +249,16 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         Profile?.Add("GlobalAveragePool", null, default, output.Shape, start);
     }
 
+    /// <summary>output (1×1×C) = the mean of a map of <paramref name="width"/> columns from its per-row channel sums
+    /// (H×1×C, left by a depthwise layer's <see cref="Conv"/>).</summary>
+    public void MeanOfRowSums(FeatureMap rowSums, int width, FeatureMap output)
+    {
+        if (Traced(rowSums, output)) return;
+        long start = Start();
+        AveragePooling.MeanOfRowSums(rowSums.Span, rowSums.Height, width, output.Span, Width);
+        Profile?.Add("MeanOfRowSums", null, default, output.Shape, start);
+    }
+
     /// <summary><c>F.interpolate(input, size=output size, mode='bilinear', align_corners=…)</c>.</summary>
     public void ResizeBilinear(FeatureMap input, FeatureMap output, bool alignCorners)
     {
@@ -247,9 +284,9 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     {
         public ConvLayer Layer = null!;
         public FeatureMap Input = null!, Output = null!;
-        public FeatureMap? Residual;
+        public FeatureMap? Residual, RowSums;
 
-        public void Run(int part, int parts) => Layer.Run(Input, Output, Residual, part, parts);
+        public void Run(int part, int parts) => Layer.Run(Input, Output, Residual, part, parts, RowSums);
     }
 
     private sealed class DeconvJob : IParallelWork
@@ -305,6 +342,33 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         public FeatureMap? B, Scale;
         public int Rows, ChannelStart, Factor;
         public bool DoubleInput;
+        public FeatureMap[] Terms = [];
+        public Activation Activation;
+        public FeatureMap? PreActivation;
+
+        /// <summary>Rows [start, end) in units of <see cref="Factor"/> output rows: each term gives its share of them.</summary>
+        private void RunUpsampledSum(int start, int end)
+        {
+            var input = A.RowSpan(start * Factor, end * Factor, out var inputShape);
+            var output = Output.RowSpan(start * Factor, end * Factor, out var outputShape);
+            Span<float> preActivation = default;
+            Nhwc preShape = default;
+            if (PreActivation is not null) preActivation = PreActivation.RowSpan(start * Factor, end * Factor, out preShape);
+            var terms = Terms.Length switch
+            {
+                0 => default,
+                1 => new UpsampledTerms(TermRows(0, out var v0), v0),
+                2 => new UpsampledTerms(TermRows(0, out var v0), v0, TermRows(1, out var v1), v1),
+                _ => new UpsampledTerms(TermRows(0, out var v0), v0, TermRows(1, out var v1), v1, TermRows(2, out var v2), v2),
+            };
+            UpsampledSum.Run(input, inputShape, terms, output, outputShape, Width, DoubleInput, Activation, preActivation, preShape);
+
+            Span<float> TermRows(int k, out Nhwc shape)
+            {
+                int share = Factor / (A.Height / Terms[k].Height);   // rows of term k per unit
+                return Terms[k].RowSpan(start * share, end * share, out shape);
+            }
+        }
 
         public void Run(int part, int parts)
         {
@@ -330,8 +394,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
                     ChannelSlices.CopyInto(a, aShape, Output.RowSpan(start, end, out var concat), concat, ChannelStart, Width);
                     break;
                 case RowOp.AddNearestUpsampled:
-                    Arithmetic.AddNearestUpsampled(A.RowSpan(start * Factor, end * Factor, out var summand), summand,
-                        B!.RowSpan(start, end, out var low), low, Output.RowSpan(start * Factor, end * Factor, out var total), total, Width, DoubleInput);
+                    RunUpsampledSum(start, end);
                     break;
                 case RowOp.UpsampleNearest:
                     NearestResize.UpsampleByFactor(a, aShape, Output.RowSpan(start * Factor, end * Factor, out var upsampled), upsampled,

@@ -56,20 +56,30 @@ internal sealed class LayerFactory
     public IReadOnlyList<(ConvRequest Request, Activation Activation, Nhwc Input, Nhwc Output)> SizedConvs => _sized;
 
     /// <summary>A convolution named <paramref name="name"/> (its weight is <c>name.weight</c>), with an optional bias and an
-    /// optional BatchNorm after it (folded in by the weight source), then <paramref name="activation"/>.</summary>
-    public ConvLayer Conv(string name, int inChannels, int outChannels, ConvGeometry geometry, bool bias, string? batchNorm, Activation activation)
+    /// optional BatchNorm after it (folded in by the weight source), then <paramref name="activation"/>. A power-of-two
+    /// <paramref name="scale"/> multiplies weights and bias, which multiplies every output exactly by it (before the
+    /// activation): a network's doubling of a conv's output, folded in.</summary>
+    public ConvLayer Conv(string name, int inChannels, int outChannels, ConvGeometry geometry, bool bias, string? batchNorm, Activation activation,
+        float scale = 1f)
     {
+        if (!float.IsPow2(scale)) throw new ArgumentException($"{name}: scale {scale} is not a power of two, so it would not be exact");
         var request = new ConvRequest(name, outChannels, inChannels / geometry.Groups, geometry.KernelHeight, geometry.KernelWidth, bias, batchNorm);
-        return Make(request, () => ConvLayer.Create(_weights!, request, geometry, activation, Width));
+        return Make(request, () =>
+        {
+            var weights = _weights!.Conv(request);
+            if (scale != 1f) weights = new ConvWeights([.. weights.Weight.Select(w => w * scale)], [.. weights.Bias.Select(b => b * scale)]);
+            return new ConvLayer(request, weights, geometry, activation, Width);
+        });
     }
 
     /// <summary>As <see cref="Conv(string, int, int, ConvGeometry, bool, string?, Activation)"/> on a known input, whose
     /// multiply-accumulates are counted.</summary>
-    public ConvLayer Conv(string name, Nhwc input, int outChannels, ConvGeometry geometry, bool bias, string? batchNorm, Activation activation)
+    public ConvLayer Conv(string name, Nhwc input, int outChannels, ConvGeometry geometry, bool bias, string? batchNorm, Activation activation,
+        float scale = 1f)
     {
         if (geometry.Groups > 1 && input.Channels % geometry.Groups != 0)
             throw new ArgumentException($"{name}: {input.Channels} input channels do not split into {geometry.Groups} groups");
-        var layer = Conv(name, input.Channels, outChannels, geometry, bias, batchNorm, activation);
+        var layer = Conv(name, input.Channels, outChannels, geometry, bias, batchNorm, activation, scale);
         _sized.Add((_requests[^1], activation, input, layer.OutputShape(input)));
         return layer;
     }

@@ -337,4 +337,49 @@ public class DepthwiseConv2dTests
         Throws("torchWeights", () => DepthwiseConv2d.PackWeights(new float[71], 8, 3, packed));
         Throws("packed", () => DepthwiseConv2d.PackWeights(new float[72], 8, 3, new float[72]));
     }
+
+    /// <summary>Row sums left by the epilogue: each computed row's channel sums of that width's own output, x in order
+    /// (so exact), rows outside the range untouched; the reference leaves the sums of its own output.</summary>
+    [Theory]
+    [MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void RowSumsAreTheSumsOfTheOutputRows(VectorWidth width)
+    {
+        int cases = 0;
+        foreach (int channels in new[] { 4, 8, 20, 33, 40 })
+            foreach (var (kernel, stride) in KernelsAndStrides)
+                foreach (var (outputPad, rowStart, rowEnd) in new[] { (0, 0, -1), (3, 2, 5) })
+                {
+                    var window = ConvGeometry.Square(kernel, stride, kernel / 2);
+                    var inputShape = new Nhwc(9, 11, channels);
+                    var outputShape = window.OutputShape(inputShape, channels) with { PixelStride = channels + outputPad };
+                    int end = rowEnd < 0 ? outputShape.Height : rowEnd;
+                    var weights = TestData.Random(channels * kernel * kernel, channels);
+                    var packed = new float[DepthwiseConv2d.PackedWeightLength(channels, kernel)];
+                    DepthwiseConv2d.PackWeights(weights, channels, kernel, packed);
+                    var input = TestData.Random(inputShape.RequiredLength, channels + 1);
+                    var epilogue = Epilogue.With(TestData.Random(channels, channels + 2), Activation.ReLU);
+                    foreach (var run in new[] { width, VectorWidth.Scalar })
+                    {
+                        var output = Filled(outputShape.RequiredLength);
+                        var rowSums = Filled(outputShape.Height * channels);
+                        DepthwiseConv2d.RunRows(run, input, inputShape, packed, window, output, outputShape, epilogue, rowStart, end, rowSums);
+                        var expected = Filled(rowSums.Length);
+                        for (int y = rowStart; y < end; y++)
+                            for (int c = 0; c < channels; c++)
+                            {
+                                float sum = 0f;
+                                for (int x = 0; x < outputShape.Width; x++) sum += output[outputShape.Offset(y, x) + c];
+                                expected[y * channels + c] = sum;
+                            }
+                        Tolerance.AssertExact(expected, rowSums, $"{run} {channels} channels k{kernel}s{stride} rows [{rowStart}, {end})");
+                        cases++;
+                    }
+                }
+        Assert.Equal(5 * 4 * 2 * 2, cases);
+        var shape = new Nhwc(4, 4, 8);
+        var packedWeights = new float[DepthwiseConv2d.PackedWeightLength(8, 3)];
+        var error = Assert.Throws<ArgumentException>(() => DepthwiseConv2d.RunRows(width, new float[128], shape, packedWeights,
+            ConvGeometry.Square(3, 1, 1), new float[128], shape, default, 0, 4, new float[31]));
+        Assert.Equal("rowSums", error.ParamName);
+    }
 }

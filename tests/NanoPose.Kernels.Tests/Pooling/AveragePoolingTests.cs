@@ -136,4 +136,38 @@ public class AveragePoolingTests
         AveragePooling.GlobalReference(input, inputView, expected);
         Tolerance.AssertExact(expected, output, $"global {inputView}");
     }
+
+    [Fact]
+    public void MeanOfRowSumsComputesByHand()
+    {
+        // A 2×3 map of two channels, given as its row sums: channel 0 rows sum to 6 and 15, channel 1 to 3 and 0.
+        var mean = new float[2];
+        AveragePooling.MeanOfRowSumsReference([6, 3, 15, 0], height: 2, width: 3, mean);
+        Assert.Equal([3.5f, 0.5f], mean);
+    }
+
+    [Theory]
+    [MemberData(nameof(TestData.VectorWidths), MemberType = typeof(TestData))]
+    public void MeanOfRowSumsMatchesItsReferenceExactlyAndTheGlobalMean(VectorWidth width)
+    {
+        foreach (int channels in new[] { 1, 3, 8, 20, 33, 40 })
+            foreach (var (height, columns) in new[] { (1, 1), (64, 48), (7, 5) })
+            {
+                var map = Random(View(height, columns, channels), channels);
+                var rowSums = new float[height * channels];
+                for (int y = 0; y < height; y++)
+                    for (int x = 0; x < columns; x++)
+                        for (int c = 0; c < channels; c++)
+                            rowSums[y * channels + c] += map[(y * columns + x) * channels + c];
+                var (expected, actual, global) = (new float[channels], new float[channels], new float[channels]);
+                AveragePooling.MeanOfRowSumsReference(rowSums, height, columns, expected);
+                AveragePooling.MeanOfRowSums(rowSums, height, columns, actual, width);
+                Tolerance.AssertExact(expected, actual, $"{height}×{columns}×{channels}");
+                // The same mean as the row-major global pool, up to the grouping of the sum.
+                AveragePooling.GlobalReference(map, View(height, columns, channels), global);
+                Tolerance.AssertClose(global, expected, height * columns, $"{height}×{columns}×{channels} against the global pool");
+            }
+        Assert.Throws<ArgumentException>(() => AveragePooling.MeanOfRowSums(new float[5], 2, 3, new float[2], width));
+        Assert.Throws<ArgumentException>(() => AveragePooling.MeanOfRowSums(new float[4], 2, 0, new float[2], width));
+    }
 }

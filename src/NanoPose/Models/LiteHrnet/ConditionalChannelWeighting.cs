@@ -13,7 +13,7 @@ internal sealed class ConditionalChannelWeighting
 {
     private sealed record Branch(
         FeatureMap KeptHalf, FeatureMap WeightedHalf, FeatureMap PooledSlot, FeatureMap CrossWeights,
-        FeatureMap Weighted, ConvLayer Depthwise, FeatureMap DepthwiseOut,
+        FeatureMap Weighted, ConvLayer Depthwise, FeatureMap DepthwiseOut, FeatureMap DepthwiseRowSums,
         FeatureMap SpatialPooled, ConvLayer SpatialReduce, FeatureMap SpatialMid, ConvLayer SpatialExpand, FeatureMap SpatialScale,
         FeatureMap Output);
 
@@ -61,6 +61,7 @@ internal sealed class ConditionalChannelWeighting
                 KeptHalf: x.Channels(0, h), WeightedHalf: x.Channels(h, h),
                 PooledSlot: _pooled.Channels(offset, h), CrossWeights: _crossWeights.Channels(offset, h),
                 Weighted: f.Map(halfShapes[k]), Depthwise: depthwise[k], DepthwiseOut: f.Map(halfShapes[k]),
+                DepthwiseRowSums: f.Map(new Nhwc(x.Height, 1, h)),
                 SpatialPooled: f.Map(new Nhwc(1, 1, h)), SpatialReduce: spatial[k].reduce,
                 SpatialMid: f.Map(new Nhwc(1, 1, h / 4)), SpatialExpand: spatial[k].expand,
                 SpatialScale: f.Map(new Nhwc(1, 1, h)),
@@ -80,12 +81,13 @@ internal sealed class ConditionalChannelWeighting
         ops.Conv(_crossExpand, _crossMid, _crossWeights);
         foreach (var b in _branches) ops.MultiplyByNearestUpsampled(b.WeightedHalf, b.CrossWeights, b.Weighted);
 
-        foreach (var b in _branches) ops.Conv(b.Depthwise, b.Weighted, b.DepthwiseOut);
+        // The depthwise convs also sum their output rows, so the spatial weighting's global mean reads no full map.
+        foreach (var b in _branches) ops.Conv(b.Depthwise, b.Weighted, b.DepthwiseOut, rowSums: b.DepthwiseRowSums);
 
         // Spatial weighting: a per-channel gate from the global mean, applied as the halves are shuffled together.
         foreach (var b in _branches)
         {
-            ops.GlobalAveragePool(b.DepthwiseOut, b.SpatialPooled);
+            ops.MeanOfRowSums(b.DepthwiseRowSums, b.DepthwiseOut.Width, b.SpatialPooled);
             ops.Conv(b.SpatialReduce, b.SpatialPooled, b.SpatialMid);
             ops.Conv(b.SpatialExpand, b.SpatialMid, b.SpatialScale);
         }

@@ -15,13 +15,14 @@ internal static class MmcvConvNames
         f.Conv(prefix + ".conv", input, outChannels, Geometry(prefix + ".conv", input, outChannels, kernel, stride, depthwise),
             bias: false, prefix + ".bn", activation);
 
-    /// <summary>A conv inside an <c>nn.Sequential</c>: <c>&lt;prefix&gt;.&lt;index&gt;</c>, its BatchNorm at <c>index + 1</c>.</summary>
+    /// <summary>A conv inside an <c>nn.Sequential</c>: <c>&lt;prefix&gt;.&lt;index&gt;</c>, its BatchNorm at <c>index + 1</c>;
+    /// a power-of-two <paramref name="scale"/> multiplies its output exactly (folded into weights and bias).</summary>
     public static ConvLayer SequentialConv(this LayerFactory f, string prefix, int index, Nhwc input, int outChannels, int kernel = 1,
-        int stride = 1, bool depthwise = false, Activation activation = Activation.None)
+        int stride = 1, bool depthwise = false, Activation activation = Activation.None, float scale = 1f)
     {
         string name = $"{prefix}.{index}";
         return f.Conv(name, input, outChannels, Geometry(name, input, outChannels, kernel, stride, depthwise),
-            bias: false, $"{prefix}.{index + 1}", activation);
+            bias: false, $"{prefix}.{index + 1}", activation, scale);
     }
 
     /// <summary>A 1×1 conv with a bias and no BatchNorm (spatial weighting, the keypoint head's final layer).</summary>
