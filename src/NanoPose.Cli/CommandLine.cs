@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Reflection;
 using NanoPose.IO;
@@ -64,7 +66,7 @@ internal static class CommandLine
     /// A command line that does not parse: the first problem on the first line ("error: unknown option '--thread'"),
     /// then System.CommandLine's suggestions of the closest names, and where the help is. Exit code 2.
     /// </summary>
-    private static int ReportParseErrors(ParseResult parse, RootCommand root, TextWriter error)
+    private static int ReportParseErrors(ParseResult parse, Command root, TextWriter error)
     {
         var command = parse.CommandResult.Command;
         string problem;
@@ -77,7 +79,8 @@ internal static class CommandLine
         }
         else if (parse.UnmatchedTokens is [var token, ..])
             problem = Printable.Text(token.StartsWith('-') ? $"unknown option '{token}'" : $"unexpected argument '{token}'");
-        else problem = Printable.Text(parse.Errors[0].Message);
+        else   // a problem with what was given before one with what is missing ("Option '--images' is required.")
+            problem = Printable.Text(parse.Errors.OrderBy(e => e.SymbolResult is OptionResult { IdentifierToken: not null } or ArgumentResult ? 0 : 1).First().Message);
         error.WriteLine($"error: {problem}");
         foreach (string line in TypoSuggestions(parse, command)) error.WriteLine(Printable.Text(line));
         error.WriteLine($"see '{(command == root ? "nanopose" : $"nanopose {command.Name}")} --help'");
@@ -92,7 +95,7 @@ internal static class CommandLine
     /// </summary>
     private static IEnumerable<string> TypoSuggestions(ParseResult parse, Command command)
     {
-        string[] optionLikeInputs = [.. parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>()
+        string[] optionLikeInputs = [.. parse.CommandResult.Children.OfType<ArgumentResult>()
             .SelectMany(argument => argument.Tokens).Select(token => token.Value).Where(IsOptionLike)];
         if (parse.UnmatchedTokens.Count == 0 && optionLikeInputs.Length > 0)
         {
@@ -115,11 +118,14 @@ internal static class CommandLine
     /// Every command and option. The commands' actions run with <paramref name="output"/> and <paramref name="error"/>;
     /// each option's default (or what happens without it) is in the 
     /// </summary>
-    internal static RootCommand Build(TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
+    internal static Command Build(TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
-        var root = new RootCommand($"nanopose: human poses (17 COCO keypoints per person) in photos and videos. Without --model: the built-in PP-TinyPose 256×192 ({BuiltInModel.Notice}).");
-        var version = root.Options.OfType<VersionOption>().Single();
-        version.Action = new WriteLine(() => Version);
+        // Named "nanopose" whatever process hosts it (a RootCommand takes the executable's name): the help says what to type.
+        var root = new Command("nanopose", $"Human poses (17 COCO keypoints per person) in photos and videos. Without --model: the built-in PP-TinyPose 256×192 ({BuiltInModel.Notice}).")
+        {
+            new HelpOption(),
+            new VersionOption { Action = new WriteLine(() => Version) },
+        };
 
         var predict = new Command("predict", "People in each image, as JSON lines on standard output (COCO results format plus file_name).")
         {
