@@ -33,7 +33,7 @@ internal static class CommandLine
         try
         {
             var root = Build(output, error, showProgress, cancel);
-            var parse = root.Parse(args is [] or ["help"] ? ["--help"] : args);
+            var parse = root.Parse(args is [] or ["help"] ? ["--help"] : args, ParserConfiguration());
             if (parse.Errors.Count > 0) return ReportParseErrors(parse, root, error);
             // Our own Ctrl+C handling (Program.cs) and error reporting (below), not System.CommandLine's.
             return parse.Invoke(new InvocationConfiguration
@@ -51,6 +51,50 @@ internal static class CommandLine
             error.WriteLine($"error: internal error ({e.GetType().Name}): {Printable.Text(e.Message)}");
             return 1;
         }
+    }
+
+    /// <summary>A response file may hold at most this many bytes (arguments, not data).</summary>
+    public const long MaxResponseFileBytes = 1 << 20;
+
+    /// <summary>Response files one command line may read in all (they may name others): one that names itself is
+    /// refused, not read forever.</summary>
+    public const int MaxResponseFiles = 64;
+
+    /// <summary>
+    /// Response files (<c>@args.rsp</c>) split as System.CommandLine splits them (each line into arguments, quotes
+    /// kept together, lines starting with <c>#</c> left out), but read as every other input file is: a regular file of
+    /// at most <see cref="MaxResponseFileBytes"/> (<see cref="InputFile"/>), so <c>@/dev/zero</c> or a FIFO is refused
+    /// instead of read forever, and at most <see cref="MaxResponseFiles"/> of them.
+    /// </summary>
+    private static ParserConfiguration ParserConfiguration()
+    {
+        int read = 0;
+        return new ParserConfiguration
+        {
+            ResponseFileTokenReplacer = (string path, out IReadOnlyList<string>? tokens, out string? error) =>
+            {
+                (tokens, error) = (null, null);
+                if (++read > MaxResponseFiles)
+                {
+                    error = $"@{path}: more than {MaxResponseFiles} response files in one command line (does one name itself?)";
+                    return false;
+                }
+                try
+                {
+                    using var reader = new StreamReader(InputFile.OpenRead(path, MaxResponseFileBytes, "response"));
+                    var arguments = new List<string>();
+                    for (string? line; (line = reader.ReadLine()) is not null;)
+                        if (line.Trim() is { Length: > 0 } text && text[0] != '#') arguments.AddRange(CommandLineParser.SplitCommandLine(text));
+                    tokens = arguments;
+                    return true;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    error = e.Message.Contains(path, StringComparison.Ordinal) ? e.Message : $"{path}: {e.Message}";
+                    return false;
+                }
+            },
+        };
     }
 
     /// <summary>Exceptions that mean the input (arguments, files, images, boxes) is at fault, not NanoPose.</summary>
@@ -79,8 +123,13 @@ internal static class CommandLine
         }
         else if (parse.UnmatchedTokens is [var token, ..])
             problem = Printable.Text(token.StartsWith('-') ? $"unknown option '{token}'" : $"unexpected argument '{token}'");
-        else   // a problem with what was given before one with what is missing ("Option '--images' is required.")
-            problem = Printable.Text(parse.Errors.OrderBy(e => e.SymbolResult is OptionResult { IdentifierToken: not null } or ArgumentResult ? 0 : 1).First().Message);
+        else   // a response file that cannot be read, then a problem with what was given, then what is missing ("Option '--images' is required.")
+            problem = Printable.Text(parse.Errors.OrderBy(e => e.SymbolResult switch
+            {
+                null => 0,
+                OptionResult { IdentifierToken: not null } or ArgumentResult => 1,
+                _ => 2,
+            }).First().Message);
         error.WriteLine($"error: {problem}");
         foreach (string line in TypoSuggestions(parse, command)) error.WriteLine(Printable.Text(line));
         error.WriteLine($"see '{(command == root ? "nanopose" : $"nanopose {command.Name}")} --help'");

@@ -131,7 +131,21 @@ public sealed partial class CommandLineHelpTests : IDisposable
         Assert.Equal(typed.Output, fromFile.Output);
 
         string missing = Path.Combine(_folder, "missing.rsp");
-        Cli.AssertRefused(Run("predict", $"@{missing}"), missing);
+        Cli.AssertRefused(Run("predict", $"@{missing}"), missing, "does not exist");
+    }
+
+    /// <summary>Response files are input files: one that names itself, a device that never ends and one over the size
+    /// limit are refused (exit 2, naming the file) in bounded time, never read forever.</summary>
+    [Fact]
+    public void HostileResponseFilesAreRefused()
+    {
+        string loop = Path.Combine(_folder, "loop.rsp");
+        File.WriteAllText(loop, $"--threads 2\n@{loop}\n");
+        Cli.AssertRefused(Run("predict", $"@{loop}"), "response files", "name itself");
+        string large = Path.Combine(_folder, "large.rsp");
+        File.WriteAllText(large, new string('x', (int)CommandLine.MaxResponseFileBytes + 1));
+        Cli.AssertRefused(Run("predict", $"@{large}"), large, "at most");
+        if (OperatingSystem.IsLinux()) Cli.AssertRefused(Run("predict", "@/dev/zero"), "/dev/zero", "not a regular");
     }
 
     /// <summary>
