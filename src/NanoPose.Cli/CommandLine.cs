@@ -30,20 +30,18 @@ internal static class CommandLine
     /// <param name="cancel">Ctrl+C: a batch stops taking new images and reports what it did.</param>
     public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress = false, CancellationToken cancel = default)
     {
+        var root = Build(output, error, showProgress, cancel);
+        ParseResult? parse = null;
         try
         {
-            var root = Build(output, error, showProgress, cancel);
-            var parse = root.Parse(args is [] or ["help"] ? ["--help"] : args, ParserConfiguration());
+            parse = root.Parse(args is [] or ["help"] ? ["--help"] : args, ParserConfiguration());
             if (parse.Errors.Count > 0) return ReportParseErrors(parse, root, error);
-            // Our own Ctrl+C handling (Program.cs) and error reporting (below), not System.CommandLine's.
-            return parse.Invoke(new InvocationConfiguration
-            {
-                Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
-            });
+            return parse.Invoke(Writing(output, error));
         }
         catch (Exception e) when (IsInputProblem(e))
         {
             error.WriteLine($"error: {Printable.Text(e.Message)}");
+            if (e is UsageException && parse is not null) error.WriteLine(SeeHelp(parse.CommandResult.Command, root));
             return InputProblemExitCode;
         }
         catch (Exception e)
@@ -132,9 +130,16 @@ internal static class CommandLine
             }).First().Message);
         error.WriteLine($"error: {problem}");
         foreach (string line in TypoSuggestions(parse, command)) error.WriteLine(Printable.Text(line));
-        error.WriteLine($"see '{(command == root ? "nanopose" : $"nanopose {command.Name}")} --help'");
+        error.WriteLine(SeeHelp(command, root));
         return InputProblemExitCode;
     }
+
+    private static string SeeHelp(Command command, Command root) => $"see '{(command == root ? "nanopose" : $"nanopose {command.Name}")} --help'";
+
+    /// <summary>How System.CommandLine's actions run here: to these writers, with our own Ctrl+C handling (Program.cs)
+    /// and error reporting (<see cref="Run"/>), not its own.</summary>
+    private static InvocationConfiguration Writing(TextWriter output, TextWriter error) =>
+        new() { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
 
     /// <summary>
     /// System.CommandLine's typo corrections ("'--thread' was not matched. Did you mean one of the following?
@@ -155,7 +160,7 @@ internal static class CommandLine
         if (parse.Action is not ParseErrorAction action) return [];
         (action.ShowHelp, action.ShowTypoCorrections) = (false, true);
         var report = new StringWriter();
-        parse.Invoke(new InvocationConfiguration { Output = report, Error = report, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null });
+        parse.Invoke(Writing(report, report));
         var errors = parse.Errors.Select(e => e.Message).ToHashSet();   // the report's error lines: the first is printed already
         return report.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(line => !errors.Contains(line));
     }
@@ -165,7 +170,7 @@ internal static class CommandLine
 
     /// <summary>
     /// Every command and option. The commands' actions run with <paramref name="output"/> and <paramref name="error"/>;
-    /// each option's default (or what happens without it) is in the 
+    /// each option's default (or what happens without it) is in the help.
     /// </summary>
     internal static Command Build(TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
