@@ -24,9 +24,8 @@ internal static class BenchCommand
     private const int MinWarmUpRuns = 3;
     private static readonly TimeSpan MinWarmUp = TimeSpan.FromSeconds(0.5);
 
-    public static void Run(string[] args, TextWriter output)
+    public static void Run(Options options, TextWriter output)
     {
-        var options = Options.Parse(args, ["--model", "--detector", "--runs", "--input", "--threads"], ["--profile"]);
         int runs = options.IntInRange("--runs", 50, 1, 1_000_000);
         var (height, width) = InputSize(options.Optional("--input"));
         var file = options.Optional("--detector") is { } detector

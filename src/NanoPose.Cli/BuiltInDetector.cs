@@ -39,7 +39,7 @@ internal static class BuiltInDetector
         var detectorOptions = new PersonDetectorOptions
         {
             ScoreThreshold = options.FloatInRange("--det-threshold", PersonDetectorOptions.DefaultScoreThreshold, 0, 1),
-            MaxPeople = options.IntInRange("--max-people", 100, 1, 1000),
+            MaxPeople = options.IntInRange("--max-people", DefaultMaxPeople, 1, 1000),
             Threads = threads,
         };
         if (choice == "none") return null;
@@ -49,6 +49,5 @@ internal static class BuiltInDetector
         return PersonDetector.Load(file, detectorOptions);
     }
 
-    /// <summary>The options <see cref="FromOptions"/> reads, for commands that take a detector.</summary>
-    public static readonly string[] OptionNames = ["--detector", "--det-size", "--det-threshold", "--max-people"];
+    public const int DefaultMaxPeople = 100;
 }

@@ -17,9 +17,8 @@ internal static class EvalCommand
     public const string GroundTruthBoxes = "gt";
     public const string DetectorBoxes = "detector";
 
-    public static void Run(string[] args, TextWriter output)
+    public static void Run(Options options, TextWriter output)
     {
-        var options = Options.Parse(args, ["--model", "--annotations", "--images", "--boxes", "--decode", "--json", .. BuiltInDetector.OptionNames], ["--flip"]);
         string annotations = options.Required("--annotations"), images = options.Required("--images");
         var estimatorOptions = PoseCommand.From(options);
         CocoGroundTruth groundTruth;
@@ -27,7 +26,7 @@ internal static class EvalCommand
             groundTruth = CocoJson.ReadGroundTruth(stream, annotations);
         if (!Directory.Exists(images))
             throw new DirectoryNotFoundException($"{Printable.Text(images)}: {(File.Exists(images) ? "is a file; --images needs the folder of the images" : "image folder not found")}");
-        string boxes = options.Optional("--boxes") ?? GroundTruthBoxes;
+        string boxes = options.Value("--boxes")!;
 
         string[] imagePaths = [.. groundTruth.Images.Select((image, i) => ImagePath(images, image.FileName, annotations, i))];   // all checked before any work
         string? json = options.Optional("--json");

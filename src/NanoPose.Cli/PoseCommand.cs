@@ -6,14 +6,16 @@ namespace NanoPose.Cli;
 /// running the estimator on a decoded image, and people in COCO results format.</summary>
 internal static class PoseCommand
 {
+    /// <summary><c>--decode</c>'s default, as <see cref="PoseEstimatorOptions.Decoding"/>'s.</summary>
+    public const string DarkDecoding = "dark";
+
     public static PoseEstimatorOptions From(Options options) => new()
     {
         FlipTest = options.Flag("--flip"),
-        Decoding = options.Optional("--decode") switch
+        Decoding = options.Value("--decode") switch
         {
-            null => new PoseEstimatorOptions().Decoding,
             "default" => HeatmapDecoding.Default,
-            "dark" => HeatmapDecoding.Dark,
+            DarkDecoding => HeatmapDecoding.Dark,
             var other => throw new UsageException($"--decode must be default or dark, not '{other}'"),
         },
     };

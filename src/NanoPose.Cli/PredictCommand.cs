@@ -30,18 +30,15 @@ internal static class PredictCommand
     /// <summary>One image's result: its people, or the message saying why it has none.</summary>
     private sealed record ImageResult(string Path, ImageOutput Output, string? Error, bool IsInternal, double Milliseconds);
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
+    public static int Run(Options options, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
-        var options = Options.Parse(args,
-            ["--model", "--boxes", "--decode", "--json", "--jsonl", "--draw", "--draw-format", "--min-score", "--threads", .. BuiltInDetector.OptionNames],
-            ["--flip", "--no-boxes"], positionals: true);
         if (options.Positionals.Count == 0) throw new UsageException("predict needs at least one image, folder or glob");
         if (options.Optional("--json") is not null && options.Optional("--jsonl") is not null)
             throw new UsageException("--json and --jsonl are two formats for one output: give one of them");
         var estimatorOptions = PoseCommand.From(options);
         int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);
         float minScore = options.FloatInRange("--min-score", DefaultMinScore, 0, 1);
-        string drawFormat = options.Optional("--draw-format") ?? "png";
+        string drawFormat = options.Value("--draw-format")!;
         if (!PoseDrawing.Formats.Contains(drawFormat))
             throw new UsageException($"--draw-format must be {string.Join(" or ", PoseDrawing.Formats)}, not '{drawFormat}'");
         string? boxPath = options.Optional("--boxes");

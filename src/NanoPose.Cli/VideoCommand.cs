@@ -38,12 +38,8 @@ internal static class VideoCommand
         new(70, 240, 240), new(240, 50, 230), new(210, 245, 60), new(250, 190, 212), new(0, 128, 128), new(170, 110, 40),
     ];
 
-    public static int Run(string[] args, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
+    public static int Run(Options options, TextWriter output, TextWriter error, bool showProgress, CancellationToken cancel)
     {
-        var options = Options.Parse(args,
-            ["--raw", "--fps", "--det-every", "--max-missed", "--jsonl", "--openpose-json", "--draw", "--model", "--threads", "--min-score", "--decode",
-             .. BuiltInDetector.OptionNames],
-            ["--smooth", "--bgr", "--flip", "--no-boxes"], positionals: true);
         if (options.Positionals.Count != 1) throw new UsageException("video takes one input: a folder, a glob, a .y4m file, or - for standard input");
         string input = options.Positionals[0];
         int threads = options.IntInRange("--threads", 1, 1, WorkerPool.MaxThreads);

@@ -8,20 +8,9 @@ namespace NanoPose.Cli.Serve;
 /// </summary>
 internal static class ServeCommand
 {
-    public const string Usage = """
-        usage: nanopose serve [--port <n>] [--host <ip>] [--threads <n>] [--queue <n>] [--max-body <MB>] [--timeout <s>]
-                              [--flip] [--decode dark|default] [--model <file.npw>] [--detector <file.npw|none>]
-                              [--det-size 192|320] [--det-threshold <0..1>] [--max-people <n>]
-        """;
-
-    public static int Run(string[] args, TextWriter output, CancellationToken cancel)
+    public static int Run(Options parsed, TextWriter output, CancellationToken cancel)
     {
-        if (args is ["--help"] or ["-h"])
-        {
-            output.WriteLine(Usage);
-            return 0;
-        }
-        var options = ServeOptions.Parse(args);
+        var options = ServeOptions.Parse(parsed);
         try
         {
             PoseService.RunAsync(options, output, cancel).GetAwaiter().GetResult();

@@ -13,6 +13,8 @@ internal sealed record ServeOptions
     public const int DefaultQueue = 16;
     public const int DefaultMaxBodyMegabytes = 32;
     public const int DefaultTimeoutSeconds = 30;
+    public const string DefaultHost = "127.0.0.1";
+    public static readonly int DefaultWorkers = Math.Min(Environment.ProcessorCount, Threading.WorkerPool.MaxThreads);
 
     /// <summary>The address to listen on: loopback unless told otherwise (a container says 0.0.0.0).</summary>
     public IPAddress Host { get; init; } = IPAddress.Loopback;
@@ -32,7 +34,7 @@ internal sealed record ServeOptions
     public PoseEstimatorOptions Estimation { get; init; } = new();
 
     /// <summary>Requests estimated at once, each on its own thread and estimation instance (<c>--threads</c>).</summary>
-    public int Workers { get; init; } = Math.Min(Environment.ProcessorCount, Threading.WorkerPool.MaxThreads);
+    public int Workers { get; init; } = DefaultWorkers;
 
     /// <summary>Requests that may wait (reading their body, or for a worker) beyond those being estimated; one more is
     /// answered 503 with Retry-After (<c>--queue</c>).</summary>
@@ -44,15 +46,11 @@ internal sealed record ServeOptions
     /// <summary>A request's whole time: reading its body (408 when that runs out), waiting and estimating (504).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(DefaultTimeoutSeconds);
 
-    /// <summary>The command line's options (<c>nanopose serve</c>), read with the same parser and detector options
-    /// as <c>predict</c>.</summary>
-    public static readonly string[] ValuedOptions =
-        ["--port", "--host", "--model", "--decode", "--threads", "--queue", "--max-body", "--timeout", .. BuiltInDetector.OptionNames];
-
-    public static ServeOptions Parse(string[] args)
+    /// <summary>The command line's options (<c>nanopose serve</c>, declared in <see cref="CommandLine"/>), with the
+    /// same detector options as <c>predict</c>.</summary>
+    public static ServeOptions Parse(Options options)
     {
-        var options = Options.Parse(args, ValuedOptions, ["--flip"]);
-        string host = options.Optional("--host") ?? "127.0.0.1";
+        string host = options.Optional("--host") ?? DefaultHost;
         if (!IPAddress.TryParse(host, out var address))
             throw new UsageException($"--host must be an IP address (127.0.0.1, 0.0.0.0, ::), not '{host}'");
         // Read every option before loading anything, so that a bad one is reported first.
@@ -61,7 +59,7 @@ internal sealed record ServeOptions
             Host = address,
             Port = options.IntInRange("--port", DefaultPort, 0, 65535),
             Estimation = PoseCommand.From(options),
-            Workers = options.IntInRange("--threads", Math.Min(Environment.ProcessorCount, Threading.WorkerPool.MaxThreads), 1, Threading.WorkerPool.MaxThreads),
+            Workers = options.IntInRange("--threads", DefaultWorkers, 1, Threading.WorkerPool.MaxThreads),
             Queue = options.IntInRange("--queue", DefaultQueue, 0, 10_000),
             MaxBodyBytes = options.IntInRange("--max-body", DefaultMaxBodyMegabytes, 1, (int)(ImageSharp.ImageFileDecoder.MaxFileBytes / 1_000_000)) * 1_000_000L,
             Timeout = TimeSpan.FromSeconds(options.IntInRange("--timeout", DefaultTimeoutSeconds, 1, 3600)),

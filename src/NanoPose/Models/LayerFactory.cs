@@ -72,7 +72,7 @@ internal sealed class LayerFactory
         });
     }
 
-    /// <summary>As <see cref="Conv(string, int, int, ConvGeometry, bool, string?, Activation)"/> on a known input, whose
+    /// <summary>As <see cref="Conv(string, int, int, ConvGeometry, bool, string?, Activation, float)"/> on a known input, whose
     /// multiply-accumulates are counted.</summary>
     public ConvLayer Conv(string name, Nhwc input, int outChannels, ConvGeometry geometry, bool bias, string? batchNorm, Activation activation,
         float scale = 1f)
