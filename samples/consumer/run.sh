@@ -3,7 +3,8 @@
 # against that feed as a stranger would: a copy of this folder outside the repository, a private NuGet package folder
 # (so no NanoPose package cached by an earlier run is used), NanoPose* from the feed only (nuget.config's source
 # mapping; ImageSharp, System.Numerics.Tensors and the NativeAOT compiler from nuget.org). Checks the packages'
-# contents and that both builds find the one person of samples/000000000785.jpg.
+# contents and that both builds find the one person of samples/000000000785.jpg; then installs the command line as a
+# .NET tool (package NanoPose.Cli, command nanopose) from the same feed and runs it on that photo.
 # Usage: samples/consumer/run.sh [work folder, default a new temporary one]; exit 0 when every check passes.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -74,4 +75,14 @@ fi
 [ -x "$work/aot/Consumer" ] && [ ! -e "$work/aot/Consumer.dll" ] || fail "the publish made no native binary"
 "$work/aot/Consumer" "$image" > "$work/aot.out" 2> "$work/aot.err" || { cat "$work/aot.err"; fail "the NativeAOT binary failed"; }
 one_person aot "$work/aot.out"
+
+# The command line as a .NET tool, installed from the same feed as a stranger installs it.
+echo "== dotnet tool install NanoPose.Cli"
+dotnet pack "$repo/src/NanoPose.Cli" -c Release -o "$feed" > "$work/pack-cli.log" 2>&1 || { tail -30 "$work/pack-cli.log"; fail "dotnet pack src/NanoPose.Cli failed"; }
+dotnet tool install --tool-path "$work/tools" --add-source "$feed" --version "$version" NanoPose.Cli > "$work/tool.log" 2>&1 ||
+  { cat "$work/tool.log"; fail "dotnet tool install NanoPose.Cli failed"; }
+"$work/tools/nanopose" --version
+"$work/tools/nanopose" predict "$image" > "$work/tool.out" 2> "$work/tool.err" || { cat "$work/tool.err"; fail "the installed nanopose failed"; }
+[ "$(grep -c '"keypoints"' "$work/tool.out")" -eq 1 ] || fail "tool: expected one person in $image"
+echo "   tool: nanopose predict found one person"
 echo "consumer passed (work folder $work)"
