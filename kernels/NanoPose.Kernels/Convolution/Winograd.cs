@@ -178,6 +178,7 @@ public static class Winograd
         var shape = a.InputShape;
         int iy0 = oy - a.Padding.Top, ix0 = ox - a.Padding.Left;
         bool interior = iy0 >= 0 && ix0 >= 0 && iy0 + t <= shape.Height && ix0 + t <= shape.Width;
+        int lastPixel = interior ? shape.Offset(iy0 + t - 1, ix0 + t - 1) : 0;
         nint pixelStride = shape.PixelStride;
         ref float input = ref MemoryMarshal.GetReference(a.Input);
         ref float rows = ref MemoryMarshal.GetReference(buffer);                 // d·B: [t][t] vectors
@@ -185,7 +186,9 @@ public static class Winograd
         for (int c0 = 0; c0 < shape.Channels; c0 += lanes)
         {
             int count = Math.Min(lanes, shape.Channels - c0);
-            if (interior && count == lanes)
+            // Inside the map a channel tail is loaded as a whole vector too: the lanes past the channels read the next
+            // pixel (garbage the GEMM never reads), unless that would run past the end of the input.
+            if (interior && (count == lanes || lastPixel + c0 + lanes <= a.Input.Length))
             {
                 for (int r = 0; r < t; r++)
                     TW.Input<TOps, TVec>(ref Unsafe.Add(ref input, (nint)shape.Offset(iy0 + r, ix0) + c0), pixelStride,

@@ -51,7 +51,11 @@ public sealed class ConvLayer
             _packed = new float[Conv2d.PackedWeightsLength(width, OutChannels, InChannels, geometry)];
             Conv2d.PackWeights(width, weights.Weight, OutChannels, InChannels, geometry, _packed);
             // The scalar width stays the plain reference: Winograd only for the vector bodies.
-            if (width != VectorWidth.Scalar && Winograd.Supports(geometry)) _weights = weights.Weight;
+            // Fewer channels than one vector (H−4's 14) leave the per-position GEMMs too small: 1.2–2× slower than the
+            // direct kernel measured alone (kernels/KERNELS.md), so those are not measured, where noise could pick them.
+            int lanes = (int)width / 32;   // floats per vector
+            if (width != VectorWidth.Scalar && Winograd.Supports(geometry) && Math.Min(InChannels, OutChannels) >= lanes)
+                _weights = weights.Weight;
         }
     }
 
@@ -111,7 +115,7 @@ public sealed class ConvLayer
 
     /// <summary>
     /// At load (the executor's planning run calls this for every convolution with its input size): for a dense 3×3
-    /// stride-1 layer, times the direct kernel and Winograd F(2×2) and F(4×4) on this shape, one thread, alternating
+    /// stride-1 layer, times the direct kernel and Winograd F(2×2) and F(4×4) on this shape, one thread, 7 alternating
     /// rounds, best of each, and keeps the fastest (Winograd only when at least 10 % faster). Layers of a shape measured
     /// before take that result. Other layers, and layers too small to gain, keep the direct kernel.
     /// </summary>
@@ -163,7 +167,7 @@ public sealed class ConvLayer
         var best = new double[candidates.Length];
         Array.Fill(best, double.MaxValue);
         // Alternating rounds, so drift (JIT tiers, the other core's load) touches every candidate alike.
-        for (int round = 0; round < 5; round++)
+        for (int round = 0; round < 7; round++)
             for (int c = 0; c < candidates.Length; c++)
             {
                 long start = Stopwatch.GetTimestamp();
