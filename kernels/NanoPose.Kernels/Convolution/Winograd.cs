@@ -44,23 +44,32 @@ public static class Winograd
         if (packed.Length != length)
             throw new ArgumentException($"packed: expected {length} floats, found {packed.Length}.", nameof(packed));
         var (g, _, _) = WinogradMatrices.For(tile);
-        int t = WinogradMatrices.TileSide(tile), positionLength = length / (t * t);
-        var matrix = new float[outChannels * inChannels];
+        int t = WinogradMatrices.TileSide(tile), positions = t * t, positionLength = length / positions, pairs = outChannels * inChannels;
+        // G g Gᵀ per filter in two steps (G g, then (G g) Gᵀ), filter by filter into [filter][position] (written in
+        // order: [position][filter] put each filter's 36 stores 4·Cout·Cin bytes apart, 0.2 s for one 256→256 layer).
+        var transformed = new float[pairs * positions];
+        double[] gFlat = new double[t * 3];
         for (int a = 0; a < t; a++)
-            for (int b = 0; b < t; b++)
-            {
-                for (int o = 0; o < outChannels; o++)
-                    for (int i = 0; i < inChannels; i++)
-                    {
-                        double sum = 0;
-                        for (int ky = 0; ky < 3; ky++)
-                            for (int kx = 0; kx < 3; kx++)
-                                sum += g[a, ky] * weights[((o * inChannels + i) * 3 + ky) * 3 + kx] * g[b, kx];
-                        matrix[o * inChannels + i] = (float)sum;
-                    }
-                Conv2d.PackWeights(width, matrix, outChannels, inChannels, ConvGeometry.Pointwise(),
-                    packed.Slice((a * t + b) * positionLength, positionLength));
-            }
+            for (int k = 0; k < 3; k++) gFlat[a * 3 + k] = g[a, k];
+        Span<double> left = stackalloc double[3 * t];
+        for (int pair = 0; pair < pairs; pair++)
+        {
+            var filter = weights.Slice(pair * 9, 9);
+            for (int a = 0; a < t; a++)
+                for (int kx = 0; kx < 3; kx++)
+                    left[a * 3 + kx] = gFlat[a * 3] * filter[kx] + gFlat[a * 3 + 1] * filter[3 + kx] + gFlat[a * 3 + 2] * filter[6 + kx];
+            var destination = transformed.AsSpan(pair * positions, positions);
+            for (int a = 0; a < t; a++)
+                for (int b = 0; b < t; b++)
+                    destination[a * t + b] = (float)(left[a * 3] * gFlat[b * 3] + left[a * 3 + 1] * gFlat[b * 3 + 1] + left[a * 3 + 2] * gFlat[b * 3 + 2]);
+        }
+        var matrix = new float[pairs];
+        for (int position = 0; position < positions; position++)
+        {
+            for (int pair = 0; pair < pairs; pair++) matrix[pair] = transformed[pair * positions + position];
+            Conv2d.PackWeights(width, matrix, outChannels, inChannels, ConvGeometry.Pointwise(),
+                packed.Slice(position * positionLength, positionLength));
+        }
     }
 
     /// <summary>Floats of working memory one call needs (per thread); independent of the map size.</summary>

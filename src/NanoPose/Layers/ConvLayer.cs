@@ -133,6 +133,9 @@ public sealed class ConvLayer
             WinogradPacked(tile);
             _winogradChoice[(output.Height, output.Width)] = tile;
         }
+        // The variants measured but chosen for no size give their memory back (F4x4 holds 4× the weights).
+        foreach (var packed in _winogradPacked.Keys)
+            if (!_winogradChoice.Values.Contains(packed)) _winogradPacked.TryRemove(packed, out _);
     }
 
     /// <summary>The environment variable that overrides the measured choice: <c>direct</c>, <c>F2x2</c> or <c>F4x4</c> for
@@ -166,12 +169,15 @@ public sealed class ConvLayer
         WinogradTile?[] candidates = [null, WinogradTile.F2x2, WinogradTile.F4x4];
         var best = new double[candidates.Length];
         Array.Fill(best, double.MaxValue);
+        // The first 16 output rows (a multiple of both tiles) stand for the map: they cost what any 16 rows cost, and
+        // timing whole maps made loading H0 several seconds slower.
+        int rows = Math.Min(output.Height, 16);
         // Alternating rounds, so drift (JIT tiers, the other core's load) touches every candidate alike.
         for (int round = 0; round < 7; round++)
             for (int c = 0; c < candidates.Length; c++)
             {
                 long start = Stopwatch.GetTimestamp();
-                RunKernel(candidates[c], inputMap, outputMap, residualMap, 0, output.Height);
+                RunKernel(candidates[c], inputMap, outputMap, residualMap, 0, rows);
                 best[c] = Math.Min(best[c], Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
         int fastest = best[1] <= best[2] ? 1 : 2;
