@@ -44,32 +44,28 @@ public static class Winograd
         if (packed.Length != length)
             throw new ArgumentException($"packed: expected {length} floats, found {packed.Length}.", nameof(packed));
         var (g, _, _) = WinogradMatrices.For(tile);
-        int t = WinogradMatrices.TileSide(tile), positions = t * t, positionLength = length / positions, pairs = outChannels * inChannels;
-        // G g Gᵀ per filter in two steps (G g, then (G g) Gᵀ), filter by filter into [filter][position] (written in
-        // order: [position][filter] put each filter's 36 stores 4·Cout·Cin bytes apart, 0.2 s for one 256→256 layer).
-        var transformed = new float[pairs * positions];
+        int t = WinogradMatrices.TileSide(tile), positionLength = length / (t * t), pairs = outChannels * inChannels;
+        // One position at a time, so the only memory besides the packed weights is one [Cout][Cin] matrix.
         double[] gFlat = new double[t * 3];
-        for (int a = 0; a < t; a++)
-            for (int k = 0; k < 3; k++) gFlat[a * 3 + k] = g[a, k];
-        Span<double> left = stackalloc double[3 * t];
-        for (int pair = 0; pair < pairs; pair++)
-        {
-            var filter = weights.Slice(pair * 9, 9);
-            for (int a = 0; a < t; a++)
-                for (int kx = 0; kx < 3; kx++)
-                    left[a * 3 + kx] = gFlat[a * 3] * filter[kx] + gFlat[a * 3 + 1] * filter[3 + kx] + gFlat[a * 3 + 2] * filter[6 + kx];
-            var destination = transformed.AsSpan(pair * positions, positions);
-            for (int a = 0; a < t; a++)
-                for (int b = 0; b < t; b++)
-                    destination[a * t + b] = (float)(left[a * 3] * gFlat[b * 3] + left[a * 3 + 1] * gFlat[b * 3 + 1] + left[a * 3 + 2] * gFlat[b * 3 + 2]);
-        }
+        for (int row = 0; row < t; row++)
+            for (int k = 0; k < 3; k++) gFlat[row * 3 + k] = g[row, k];
         var matrix = new float[pairs];
-        for (int position = 0; position < positions; position++)
-        {
-            for (int pair = 0; pair < pairs; pair++) matrix[pair] = transformed[pair * positions + position];
-            Conv2d.PackWeights(width, matrix, outChannels, inChannels, ConvGeometry.Pointwise(),
-                packed.Slice(position * positionLength, positionLength));
-        }
+        for (int a = 0; a < t; a++)
+            for (int b = 0; b < t; b++)
+            {
+                double ga0 = gFlat[a * 3], ga1 = gFlat[a * 3 + 1], ga2 = gFlat[a * 3 + 2];
+                double gb0 = gFlat[b * 3], gb1 = gFlat[b * 3 + 1], gb2 = gFlat[b * 3 + 2];
+                for (int pair = 0; pair < pairs; pair++)
+                {
+                    var f = weights.Slice(pair * 9, 9);
+                    double row0 = f[0] * gb0 + f[1] * gb1 + f[2] * gb2;
+                    double row1 = f[3] * gb0 + f[4] * gb1 + f[5] * gb2;
+                    double row2 = f[6] * gb0 + f[7] * gb1 + f[8] * gb2;
+                    matrix[pair] = (float)(ga0 * row0 + ga1 * row1 + ga2 * row2);
+                }
+                Conv2d.PackWeights(width, matrix, outChannels, inChannels, ConvGeometry.Pointwise(),
+                    packed.Slice((a * t + b) * positionLength, positionLength));
+            }
     }
 
     /// <summary>Floats of working memory one call needs (per thread); independent of the map size.</summary>

@@ -161,6 +161,11 @@ public sealed class ConvLayer
 
     private WinogradTile? MeasureFastest(Nhwc input, Nhwc output, bool hasResidual)
     {
+        // The first 16 output rows (a multiple of both tiles) stand for the map: they cost what any 16 rows cost, and
+        // whole maps made loading H0 seconds slower and took memory the input-size limits do not allow for.
+        input = input with { Height = Math.Min(input.Height, 16 + 2 - Geometry.Padding.Top - Geometry.Padding.Bottom), PixelStride = input.Channels };
+        if (input.Height < 1 || Geometry.OutputHeight(input.Height) < 1) return null;
+        output = OutputShape(input);
         var random = new Random(1);
         var inputMap = FeatureMap.Allocate(input.Height, input.Width, input.Channels);
         foreach (ref float value in inputMap.Span) value = random.NextSingle() - 0.5f;
@@ -169,15 +174,12 @@ public sealed class ConvLayer
         WinogradTile?[] candidates = [null, WinogradTile.F2x2, WinogradTile.F4x4];
         var best = new double[candidates.Length];
         Array.Fill(best, double.MaxValue);
-        // The first 16 output rows (a multiple of both tiles) stand for the map: they cost what any 16 rows cost, and
-        // timing whole maps made loading H0 several seconds slower.
-        int rows = Math.Min(output.Height, 16);
         // Alternating rounds, so drift (JIT tiers, the other core's load) touches every candidate alike.
         for (int round = 0; round < 7; round++)
             for (int c = 0; c < candidates.Length; c++)
             {
                 long start = Stopwatch.GetTimestamp();
-                RunKernel(candidates[c], inputMap, outputMap, residualMap, 0, rows);
+                RunKernel(candidates[c], inputMap, outputMap, residualMap, 0, output.Height);
                 best[c] = Math.Min(best[c], Stopwatch.GetElapsedTime(start).TotalSeconds);
             }
         int fastest = best[1] <= best[2] ? 1 : 2;
