@@ -370,7 +370,7 @@ internal static class ConvCore
     /// so no lane past the tensor's channels is touched.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float bias, ref float output, ref float residual, bool hasResidual, int lanes,
+    internal static void Emit<TOps, TVec, TTile>(ref float accumulators, ref float bias, ref float output, ref float residual, bool hasResidual, int lanes,
         Activation act)
         where TOps : struct, IVec<TVec> where TVec : struct where TTile : ITile
     {

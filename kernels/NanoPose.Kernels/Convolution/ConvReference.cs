@@ -73,7 +73,7 @@ public static class ConvReference
                 }
     }
 
-    static void Store(float sum, Span<float> output, Nhwc outputShape, int oy, int ox, int o, in Epilogue epilogue)
+    internal static void Store(float sum, Span<float> output, Nhwc outputShape, int oy, int ox, int o, in Epilogue epilogue)
     {
         if (!epilogue.Bias.IsEmpty) sum += epilogue.Bias[o];
         if (!epilogue.Residual.IsEmpty) sum += epilogue.Residual[(oy * outputShape.Width + ox) * epilogue.ResidualPixelStride + o];

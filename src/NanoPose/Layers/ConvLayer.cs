@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using NanoPose.Kernels.Common;
 using NanoPose.Kernels.Convolution;
 using NanoPose.Kernels.Depthwise;
@@ -9,13 +11,19 @@ namespace NanoPose.Layers;
 /// One convolution of a network, ready to run: weights packed once for the chosen vector width, BatchNorm
 /// folded into the bias, activation and residual add fused into the store. A depthwise convolution
 /// (groups = in = out channels) runs the depthwise kernel; every other one the dense kernel, which routes
-/// 1×1 convs to its GEMM.
+/// 1×1 convs to its GEMM. A dense 3×3 stride-1 layer may run Winograd F(2×2) or F(4×4) instead, per output size, when
+/// that measured faster at load (<see cref="ChooseKernel"/>); the direct kernel stays the fallback.
 /// </summary>
 public sealed class ConvLayer
 {
     private readonly float[] _packed;
     private readonly float[] _bias;
     private readonly VectorWidth _width;
+    /// <summary>PyTorch weights, kept for a layer Winograd may run (packed for a variant when it is first measured).</summary>
+    private readonly float[]? _weights;
+    private readonly ConcurrentDictionary<WinogradTile, float[]> _winogradPacked = new();
+    /// <summary>Per output (height, width): the Winograd variant chosen for it, absent for the direct kernel.</summary>
+    private readonly ConcurrentDictionary<(int Height, int Width), WinogradTile> _winogradChoice = new();
 
     public ConvLayer(ConvRequest request, ConvWeights weights, ConvGeometry geometry, Activation activation, VectorWidth width)
     {
@@ -42,6 +50,12 @@ public sealed class ConvLayer
         {
             _packed = new float[Conv2d.PackedWeightsLength(width, OutChannels, InChannels, geometry)];
             Conv2d.PackWeights(width, weights.Weight, OutChannels, InChannels, geometry, _packed);
+            // The scalar width stays the plain reference: Winograd only for the vector bodies.
+            // Fewer channels than one vector (H−4's 14) leave the per-position GEMMs too small: 1.2–2× slower than the
+            // direct kernel measured alone (kernels/KERNELS.md), so those are not measured, where noise could pick them.
+            int lanes = (int)width / 32;   // floats per vector
+            if (width != VectorWidth.Scalar && Winograd.Supports(geometry) && Math.Min(InChannels, OutChannels) >= lanes)
+                _weights = weights.Weight;
         }
     }
 
@@ -78,8 +92,99 @@ public sealed class ConvLayer
     /// <summary>Whether the pointwise GEMM runs this layer, split by output pixels rather than rows.</summary>
     private bool SplitsByPixel => _width != VectorWidth.Scalar && Geometry.IsPointwise && Geometry.Groups == 1;
 
-    /// <summary>The units a run can be split into: output pixels for a 1×1 GEMM, output rows otherwise.</summary>
-    public int SplitUnits(Nhwc output) => SplitsByPixel ? output.Pixels : output.Height;
+    /// <summary>The units a run can be split into: output pixels for a 1×1 GEMM, rows of Winograd tiles, output rows otherwise.</summary>
+    public int SplitUnits(Nhwc output) =>
+        SplitsByPixel ? output.Pixels
+        : WinogradFor(output) is { } tile ? (output.Height + (int)tile - 1) / (int)tile
+        : output.Height;
+
+    /// <summary>"conv 3×3" or, where Winograd runs this output size, "conv 3×3 Winograd F4x4": for profiles.</summary>
+    public string KindFor(Nhwc output) => WinogradFor(output) is { } tile ? $"{Kind} Winograd {tile}" : Kind;
+
+    private WinogradTile? WinogradFor(Nhwc output) =>
+        _weights is not null && _winogradChoice.TryGetValue((output.Height, output.Width), out var tile) ? tile : null;
+
+    /// <summary>Below this many multiply-accumulates a layer keeps the direct kernel unmeasured (transform overheads).</summary>
+    private const long WinogradMinimumMacs = 1 << 20;
+
+    /// <summary>Winograd must beat the direct kernel by this factor to be chosen, so timing noise does not flip choices.</summary>
+    private const double WinogradMargin = 0.9;
+
+    /// <summary>Choices measured so far, shared by layers of the same shape (the weights' values do not change the time).</summary>
+    private static readonly ConcurrentDictionary<(VectorWidth, Nhwc, int, Padding2d, Activation, bool), WinogradTile?> MeasuredShapes = new();
+
+    /// <summary>
+    /// At load (the executor's planning run calls this for every convolution with its input size): for a dense 3×3
+    /// stride-1 layer, times the direct kernel and Winograd F(2×2) and F(4×4) on this shape, one thread, 7 alternating
+    /// rounds, best of each, and keeps the fastest (Winograd only when at least 10 % faster). Layers of a shape measured
+    /// before take that result. Other layers, and layers too small to gain, keep the direct kernel.
+    /// </summary>
+    public void ChooseKernel(Nhwc input, bool hasResidual)
+    {
+        if (_weights is null || input.Channels != InChannels) return;
+        var output = OutputShape(input);
+        if (_winogradChoice.ContainsKey((output.Height, output.Width))) return;
+        var forced = ForcedWinograd();
+        if (forced is null && MultiplyAccumulates(input) < WinogradMinimumMacs) return;
+        var key = (_width, input with { PixelStride = InChannels }, OutChannels, Geometry.Padding, Activation, hasResidual);
+        var choice = forced is { } f ? f.Tile : MeasuredShapes.GetOrAdd(key, _ => MeasureFastest(input, output, hasResidual));
+        if (choice is { } tile)
+        {
+            WinogradPacked(tile);
+            _winogradChoice[(output.Height, output.Width)] = tile;
+        }
+        // The variants measured but chosen for no size give their memory back (F4x4 holds 4× the weights).
+        foreach (var packed in _winogradPacked.Keys)
+            if (!_winogradChoice.Values.Contains(packed)) _winogradPacked.TryRemove(packed, out _);
+    }
+
+    /// <summary>The environment variable that overrides the measured choice: <c>direct</c>, <c>F2x2</c> or <c>F4x4</c> for
+    /// every dense 3×3 stride-1 layer (tests of each variant's error; reproducible kernels across processes).</summary>
+    public const string WinogradVariable = "NANOPOSE_WINOGRAD";
+
+    /// <summary>The override of <see cref="WinogradVariable"/>, null when unset (measure).</summary>
+    private static (WinogradTile? Tile, bool)? ForcedWinograd() => Environment.GetEnvironmentVariable(WinogradVariable) switch
+    {
+        null or "" => null,
+        "direct" => (null, true),
+        "F2x2" => (WinogradTile.F2x2, true),
+        "F4x4" => (WinogradTile.F4x4, true),
+        var other => throw new InvalidOperationException($"{WinogradVariable}: expected direct, F2x2 or F4x4 (or unset: measured per layer), found '{other}'"),
+    };
+
+    private float[] WinogradPacked(WinogradTile tile) => _winogradPacked.GetOrAdd(tile, t =>
+    {
+        var packed = new float[Winograd.PackedWeightsLength(_width, t, OutChannels, InChannels)];
+        Winograd.PackWeights(_width, t, _weights!, OutChannels, InChannels, packed);
+        return packed;
+    });
+
+    private WinogradTile? MeasureFastest(Nhwc input, Nhwc output, bool hasResidual)
+    {
+        // The first 16 output rows (a multiple of both tiles) stand for the map: they cost what any 16 rows cost, and
+        // whole maps made loading H0 seconds slower and took memory the input-size limits do not allow for.
+        input = input with { Height = Math.Min(input.Height, 16 + 2 - Geometry.Padding.Top - Geometry.Padding.Bottom), PixelStride = input.Channels };
+        if (input.Height < 1 || Geometry.OutputHeight(input.Height) < 1) return null;
+        output = OutputShape(input);
+        var random = new Random(1);
+        var inputMap = FeatureMap.Allocate(input.Height, input.Width, input.Channels);
+        foreach (ref float value in inputMap.Span) value = random.NextSingle() - 0.5f;
+        var outputMap = FeatureMap.Allocate(output.Height, output.Width, output.Channels);
+        var residualMap = hasResidual ? FeatureMap.Allocate(output.Height, output.Width, output.Channels) : null;
+        WinogradTile?[] candidates = [null, WinogradTile.F2x2, WinogradTile.F4x4];
+        var best = new double[candidates.Length];
+        Array.Fill(best, double.MaxValue);
+        // Alternating rounds, so drift (JIT tiers, the other core's load) touches every candidate alike.
+        for (int round = 0; round < 7; round++)
+            for (int c = 0; c < candidates.Length; c++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                RunKernel(candidates[c], inputMap, outputMap, residualMap, 0, output.Height);
+                best[c] = Math.Min(best[c], Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+        int fastest = best[1] <= best[2] ? 1 : 2;
+        return best[fastest] < WinogradMargin * best[0] ? candidates[fastest] : null;
+    }
 
     /// <summary>output = act(conv(input) + bias [+ residual]).</summary>
     public void Run(FeatureMap input, FeatureMap output, FeatureMap? residual = null) => Run(input, output, residual, 0, 1);
@@ -107,9 +212,36 @@ public sealed class ConvLayer
                 rowSums is null ? default : rowSums.Span);
         else if (SplitsByPixel)
             Pointwise.RunPixels(_width, input.Span, input.Shape, _packed, output.Span, output.Shape, epilogue, start, end);
+        else if (WinogradFor(output.Shape) is { } tile)
+            RunKernel(tile, input, output, residual, start * (int)tile, Math.Min(output.Height, end * (int)tile));
         else
-            Conv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, start, end);
+            RunKernel(null, input, output, residual, start, end);
     }
+
+    /// <summary>Output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) by Winograd <paramref name="tile"/>, or
+    /// by the direct dense kernel when it is null.</summary>
+    private void RunKernel(WinogradTile? tile, FeatureMap input, FeatureMap output, FeatureMap? residual, int rowStart, int rowEnd)
+    {
+        var epilogue = new Epilogue
+        {
+            Bias = _bias,
+            Activation = Activation,
+            Residual = residual is null ? default : residual.Span,
+            ResidualPixelStride = residual?.Shape.PixelStride ?? 0,
+        };
+        if (tile is not { } t)
+        {
+            Conv2d.RunRows(_width, input.Span, input.Shape, _packed, Geometry, output.Span, output.Shape, epilogue, rowStart, rowEnd);
+            return;
+        }
+        int length = Winograd.ScratchLength(_width, t, OutChannels, InChannels);
+        if (_scratch is null || _scratch.Length < length) _scratch = new float[length];
+        Winograd.RunRows(_width, t, input.Span, input.Shape, WinogradPacked(t), Geometry, output.Span, output.Shape, epilogue,
+            rowStart, rowEnd, _scratch);
+    }
+
+    /// <summary>Winograd's working memory, one buffer per thread, grown to the largest layer it ran.</summary>
+    [ThreadStatic] private static float[]? _scratch;
 
     /// <summary>A 1×1 stride-1 layer over input rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, into
     /// <paramref name="band"/> (those rows of the output, alone).</summary>

@@ -73,6 +73,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     /// channel sums in <paramref name="rowSums"/> (H×1×C, for <see cref="MeanOfRowSums"/>).</summary>
     public void Conv(ConvLayer layer, FeatureMap input, FeatureMap output, FeatureMap? residual = null, FeatureMap? rowSums = null)
     {
+        if (_tracing) layer.ChooseKernel(input.Shape, residual is not null);   // at load: the kernel for this size, measured
         if (Traced(input, output, residual, rowSums)) return;
         long start = Start();
         int parts = Parts(layer.MultiplyAccumulates(input.Shape), ParallelMacs, layer.SplitUnits(output.Shape));
@@ -85,7 +86,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
             (_conv.Layer, _conv.Input, _conv.Output, _conv.Residual, _conv.RowSums) = (layer, input, output, residual, rowSums);
             Dispatch(_conv, parts);
         }
-        Profile?.Add(layer.Kind, layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
+        Profile?.Add(layer.KindFor(output.Shape), layer, input.Shape, output.Shape, start, layer.MultiplyAccumulates(input.Shape));
     }
 
     /// <summary>Input rows per band of <see cref="ExpandThenDepthwise"/>: up to 768 KB of the expanded map, so that a band
