@@ -152,12 +152,15 @@ public sealed class ConvLayer
         var other => throw new InvalidOperationException($"{WinogradVariable}: expected direct, F2x2 or F4x4 (or unset: measured per layer), found '{other}'"),
     };
 
-    private float[] WinogradPacked(WinogradTile tile) => _winogradPacked.GetOrAdd(tile, t =>
-    {
-        var packed = new float[Winograd.PackedWeightsLength(_width, t, OutChannels, InChannels)];
-        Winograd.PackWeights(_width, t, _weights!, OutChannels, InChannels, packed);
-        return packed;
-    });
+    /// <summary>The weights packed for <paramref name="tile"/>, packed on first use. Looked up before GetOrAdd: its
+    /// factory captures this layer, a delegate allocated on every call of a forward pass that should allocate nothing.</summary>
+    private float[] WinogradPacked(WinogradTile tile) => _winogradPacked.TryGetValue(tile, out var packed) ? packed
+        : _winogradPacked.GetOrAdd(tile, t =>
+        {
+            var weights = new float[Winograd.PackedWeightsLength(_width, t, OutChannels, InChannels)];
+            Winograd.PackWeights(_width, t, _weights!, OutChannels, InChannels, weights);
+            return weights;
+        });
 
     private WinogradTile? MeasureFastest(Nhwc input, Nhwc output, bool hasResidual)
     {
