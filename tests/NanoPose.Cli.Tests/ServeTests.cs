@@ -163,19 +163,21 @@ public sealed class ServeTests : IDisposable
         // One request admitted and still sending its body holds the only place.
         using var slow = await RawHttp.ConnectAsync(service.Address, cancel);
         await slow.SendAsync("POST /v1/pose HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 1000\r\n\r\nxx", cancel);
-        using var client = new HttpClient { BaseAddress = service.Address };
-        HttpResponseMessage? busy = null;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && busy?.StatusCode != HttpStatusCode.ServiceUnavailable;)
+        // Wait until the server has admitted it: a request sent before then could take the place first (and the slow
+        // one get the 503), which a loaded CI machine once did for ten seconds running.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); service.InFlight == 0;)
         {
-            busy?.Dispose();
-            busy = await client.PostAsync("/v1/pose", Body(File.ReadAllBytes(SamplePath)), cancel);   // 200 until the slow one is admitted
+            Assert.True(clock.Elapsed < TestSupport.TimeBounds.ForThisLeg(TimeSpan.FromSeconds(30)), "the slow request was never admitted");
+            await Task.Delay(10, cancel);
         }
-        await AssertError(busy!, HttpStatusCode.ServiceUnavailable, "busy");
-        Assert.Equal(TimeSpan.FromSeconds(1), busy!.Headers.RetryAfter?.Delta);
+        using var client = new HttpClient { BaseAddress = service.Address };
+        var busy = await client.PostAsync("/v1/pose", Body(File.ReadAllBytes(SamplePath)), cancel);
+        await AssertError(busy, HttpStatusCode.ServiceUnavailable, "busy");
+        Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
         busy.Dispose();
         slow.Dispose();   // its place frees when the server sees it gone
         HttpResponseMessage? served = null;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && served?.StatusCode != HttpStatusCode.OK;)
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TestSupport.TimeBounds.ForThisLeg(TimeSpan.FromSeconds(30)) && served?.StatusCode != HttpStatusCode.OK;)
         {
             served?.Dispose();
             served = await client.PostAsync("/v1/pose", Body(File.ReadAllBytes(SamplePath)), cancel);
