@@ -66,7 +66,7 @@ internal static class VideoCommand
             ? new FrameDrawing(drawTarget, source.Rate, new SkeletonStyle { MinScore = minScore, DrawBoxes = !options.Flag("--no-boxes") }) : null;
         using var lines = options.Optional("--jsonl") is { } linesPath ? new StreamWriter(linesPath) : null;
         // With --draw - standard output carries the annotated video, so the JSON lines go only to --jsonl.
-        var sink = lines ?? (drawing?.Target == "-" ? TextWriter.Null : output);
+        var sink = lines ?? (drawing?.ToStandardOutput == true ? TextWriter.Null : output);
 
         long frames = 0, detections = 0;
         int maxId = 0;
@@ -103,7 +103,7 @@ internal static class VideoCommand
         error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(canceled ? "canceled after " : "")}{frames} frame{(frames == 1 ? "" : "s")}, {maxId} track{(maxId == 1 ? "" : "s")}, detector on {detections}; " +
             $"{clock.Elapsed.TotalSeconds:F2} s, {(frames == 0 ? 0 : frames / clock.Elapsed.TotalSeconds):F1} frames/s"));
-        if (drawing is not null && frames > 0) error.WriteLine($"drawn: {(drawing.Target == "-" ? "standard output" : drawing.Target)}");
+        if (drawing is not null && frames > 0) error.WriteLine($"drawn: {(drawing.ToStandardOutput ? "standard output" : drawing.Target)}");
         return canceled ? CommandLine.CanceledExitCode : streamError is not null ? CommandLine.InputProblemExitCode : 0;
     }
 
@@ -267,6 +267,9 @@ internal static class VideoCommand
         private Y4mWriter? _y4m;
         private byte[] _rgb = [];
         private readonly bool _toY4m = target == "-" || target.EndsWith(".y4m", StringComparison.OrdinalIgnoreCase);
+
+        /// <summary><c>--draw -</c>: the annotated video goes to standard output.</summary>
+        public bool ToStandardOutput => Target == "-";
         private bool _folderMade;
 
         public string Target { get; } = target;
@@ -297,9 +300,9 @@ internal static class VideoCommand
             }
             if (_toY4m)
             {
-                _y4m ??= new Y4mWriter(Target == "-" ? StandardOutput() : File.Create(Target), frame.Width, frame.Height, rate);
+                _y4m ??= new Y4mWriter(ToStandardOutput ? StandardOutput() : File.Create(Target), frame.Width, frame.Height, rate);
                 _y4m.Write(_rgb, frame.Width, frame.Height, rowBytes);
-                if (Target == "-") _y4m.Flush();   // a player reading the pipe shows each frame as it is made
+                if (ToStandardOutput) _y4m.Flush();   // a player reading the pipe shows each frame as it is made
             }
             else
             {

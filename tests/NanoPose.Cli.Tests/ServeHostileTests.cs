@@ -253,10 +253,12 @@ public sealed class ServeHostileTests
         return ProcessMemory.ResidentBytes() ?? Process.GetCurrentProcess().WorkingSet64;
     }
 
-    private static async Task WaitFor(Func<bool> condition, string what)
+    /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds; fails past <paramref name="bound"/>
+    /// (default 15 s, stretched in CI's scalar leg).</summary>
+    internal static async Task WaitFor(Func<bool> condition, string what, TimeSpan? bound = null)
     {
-        var bound = TimeBounds.ForThisLeg(TimeSpan.FromSeconds(15));
+        var limit = bound ?? TimeBounds.ForThisLeg(TimeSpan.FromSeconds(15));
         for (var clock = Stopwatch.StartNew(); !condition(); await Task.Delay(10, TestContext.Current.CancellationToken))
-            if (clock.Elapsed > bound) Assert.Fail($"waited {bound.TotalSeconds} s for {what}");
+            if (clock.Elapsed > limit) Assert.Fail($"waited {limit.TotalSeconds} s for {what}");
     }
 }
