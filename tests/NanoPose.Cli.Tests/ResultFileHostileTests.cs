@@ -133,10 +133,18 @@ public sealed partial class ResultFileHostileTests : IDisposable
 
     private static readonly System.Text.StringBuilder Errors = new();
 
+    /// <summary>
+    /// Starts nanopose as a shell starts a foreground command: with SIGINT's default disposition. A process inherits an
+    /// ignored SIGINT (a non-interactive shell ignores it in its background jobs, as CI's runner may be), and .NET then
+    /// rightly installs no Ctrl+C handler, so without the reset the signal would be ignored and the test would fail for
+    /// a reason that is not the CLI's. GNU env execs the command in its own process, so the pid is nanopose's.
+    /// </summary>
     private static Process StartCli(string[] args)
     {
         string host = Path.Combine(AppContext.BaseDirectory, "nanopose");
-        var start = File.Exists(host) ? new ProcessStartInfo(host) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "nanopose.dll") } };
+        var start = new ProcessStartInfo("env") { ArgumentList = { "--default-signal=INT" } };
+        if (File.Exists(host)) start.ArgumentList.Add(host);
+        else { start.ArgumentList.Add("dotnet"); start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nanopose.dll")); }
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.RedirectStandardOutput = start.RedirectStandardError = true;
         var process = Process.Start(start)!;
