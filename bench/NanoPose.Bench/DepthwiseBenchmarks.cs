@@ -37,6 +37,9 @@ public class DepthwiseBenchmarks
         new("EfficientNet H0", 128, 128, 144, ConvGeometry.Square(3, 1, Padding2d.Same(3, 1)), Activation.SiLU),
         new("EfficientNet H0", 128, 128, 144, ConvGeometry.Square(5, 2, Padding2d.Same(5, 2)), Activation.SiLU),
         new("EfficientNet", 24, 24, 672, ConvGeometry.Square(5, 1, Padding2d.Same(5, 1)), Activation.SiLU),
+        // PicoDet-S at 320×320: the neck's and head's 5×5 stride-1 layers (pad 2, hard-swish).
+        new("PicoDet neck", 40, 40, 192, ConvGeometry.Square(5, 1, Padding2d.Uniform(2)), Activation.HardSwish),
+        new("PicoDet head", 40, 40, 96, ConvGeometry.Square(5, 1, Padding2d.Uniform(2)), Activation.HardSwish),
     ];
 
     public static IEnumerable<VectorWidth> Widths() => Isa.Supported.Where(w => w != VectorWidth.Scalar);

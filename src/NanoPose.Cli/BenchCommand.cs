@@ -71,7 +71,7 @@ internal static class BenchCommand
     /// <summary>The built-in detector of <c>--detector</c> (one of <see cref="BuiltInDetector.Sizes"/>).</summary>
     private static NpwFile BuiltInDetectorFile(string size) =>
         int.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out int s) && BuiltInDetector.Sizes.Contains(s)
-            ? NpwFile.Parse(BuiltInDetector.Bytes(s), BuiltInDetector.Name(s))
+            ? BuiltInDetector.Model(s)
             : throw new UsageException($"--detector must be {string.Join(" or ", BuiltInDetector.Sizes)} (the built-in detector's size), not '{size}'");
 
     /// <summary><c>--input</c> as width × height ("192x256"); null: the model's own size.</summary>

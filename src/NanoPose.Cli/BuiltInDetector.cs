@@ -25,6 +25,9 @@ internal static class BuiltInDetector
     /// <summary>The embedded .npw file's bytes for the model trained at <paramref name="size"/>.</summary>
     public static byte[] Bytes(int size) => BuiltInModels.PersonDetectorModelBytes(size);
 
+    /// <summary>The embedded model trained at <paramref name="size"/>, read in place.</summary>
+    public static NpwFile Model(int size) => BuiltInModels.PersonDetectorModel(size);
+
     /// <summary>
     /// The detector of <c>--detector</c> (a .npw file, <c>none</c>, or absent for the built-in one at
     /// <c>--det-size</c>), with <c>--det-threshold</c> and <c>--max-people</c>; null for <c>none</c>.
@@ -43,7 +46,7 @@ internal static class BuiltInDetector
             Threads = threads,
         };
         if (choice == "none") return null;
-        var file = choice is null ? NpwFile.Parse(Bytes(size), Name(size)) : BuiltInModel.LoadFile(choice, "detector");
+        var file = choice is null ? Model(size) : BuiltInModel.LoadFile(choice, "detector");
         // A file of its own runs at the size it was converted for, unless --det-size says otherwise.
         if (choice is not null && options.Optional("--det-size") is not null) detectorOptions = detectorOptions with { InputSize = size };
         return PersonDetector.Load(file, detectorOptions);

@@ -19,7 +19,7 @@ internal static class BuiltInModel
     public static byte[] Bytes() => BuiltInModels.PoseModelBytes();
 
     /// <summary>The file at <paramref name="path"/>, or the built-in model when it is null.</summary>
-    public static NpwFile LoadOr(string? path) => path is null ? NpwFile.Parse(Bytes(), Name) : LoadFile(path, "model");
+    public static NpwFile LoadOr(string? path) => path is null ? BuiltInModels.PoseModel() : LoadFile(path, "model");
 
     /// <summary>A .npw file named on the command line: refused by name unless it is a regular file, and an
     /// arithmetic overflow while reading it blamed on the file (its sizes), not reported as an internal error.</summary>

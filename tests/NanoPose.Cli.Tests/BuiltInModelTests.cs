@@ -2,6 +2,7 @@ using System.Text.Json;
 using NanoPose.Evaluation;
 using NanoPose.Models;
 using NanoPose.TestSupport;
+using NanoPose.Weights;
 
 namespace NanoPose.Cli.Tests;
 
@@ -18,6 +19,22 @@ public sealed class BuiltInModelTests
         Assert.Equal(TinyPoseModel.Npw.Length, shipped.Length);
         Assert.True(shipped.AsSpan().SequenceEqual(TinyPoseModel.Npw), "the embedded .npw differs from a fresh conversion");
         Assert.True(BuiltInModel.Bytes().AsSpan().SequenceEqual(shipped), "the CLI's built-in model is not NanoPose.Models' one");
+    }
+
+    /// <summary>The models read in place from the assembly hold the same tensors as a parse of a copy of their bytes.</summary>
+    [Fact]
+    public void ModelsReadInPlaceEqualTheirCopies()
+    {
+        (NpwFile InPlace, byte[] Copy)[] models =
+            [(BuiltInModels.PoseModel(), BuiltInModels.PoseModelBytes()),
+             .. BuiltInModels.PersonDetectorSizes.Select(size => (BuiltInModels.PersonDetectorModel(size), BuiltInModels.PersonDetectorModelBytes(size)))];
+        foreach (var (inPlace, copy) in models)
+        {
+            var parsed = NpwFile.Parse(copy, "copy");
+            Assert.Equal(parsed.Tensors.Count, inPlace.Tensors.Count);
+            foreach (var tensor in parsed.Tensors)
+                Assert.True(parsed.ReadValues(tensor).AsSpan().SequenceEqual(inPlace.ReadValues(tensor)), $"{inPlace.Source}: tensor {tensor.Name} differs");
+        }
     }
 
     [Theory]

@@ -28,7 +28,7 @@ internal sealed record ServeOptions
     /// <summary>Makes the person detector for top-down models given no boxes (null: none, as <c>--detector none</c>).
     /// Called once; the service owns what it returns and disposes it when it stops.</summary>
     public Func<PersonDetector?> Detector { get; init; } = () => PersonDetector.Load(
-        NpwFile.Parse(BuiltInDetector.Bytes(BuiltInDetector.DefaultSize), BuiltInDetector.Name(BuiltInDetector.DefaultSize)));
+        BuiltInDetector.Model(BuiltInDetector.DefaultSize));
 
     /// <summary>The flip test and decoding a request gets unless its query says otherwise (<c>--flip</c>, <c>--decode</c>).</summary>
     public PoseEstimatorOptions Estimation { get; init; } = new();

@@ -13,7 +13,7 @@ namespace NanoPose.Weights;
 /// </summary>
 public sealed class NpwFile
 {
-    private readonly byte[] _bytes;
+    private readonly ReadOnlyMemory<byte> _bytes;
     private readonly long _dataOffset;
     private readonly Dictionary<string, NpwTensorInfo> _byName;
     // The tensors a network builder has asked for (GetTensor), so that one it never asks for is refused by name.
@@ -26,7 +26,7 @@ public sealed class NpwFile
     /// <summary>The most architecture properties a file may hold: the families here use at most 20.</summary>
     public const int MaxProperties = 4096;
 
-    private NpwFile(string source, byte[] bytes, ModelArchitecture architecture, List<NpwTensorInfo> tensors, long dataOffset)
+    private NpwFile(string source, ReadOnlyMemory<byte> bytes, ModelArchitecture architecture, List<NpwTensorInfo> tensors, long dataOffset)
     {
         (Source, _bytes, Architecture, Tensors, _dataOffset) = (source, bytes, architecture, tensors, dataOffset);
         _byName = tensors.ToDictionary(t => t.Name);
@@ -44,11 +44,19 @@ public sealed class NpwFile
     public static NpwFile Parse(byte[] bytes, string source)
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        return Parse(bytes.AsMemory(), source);
+    }
+
+    /// <summary>Verifies a .npw file held in <paramref name="memory"/>, which must stay unchanged while the file is in
+    /// use: the tensors are read from it, not copied (the built-in models are read in place from the assembly).</summary>
+    public static NpwFile Parse(ReadOnlyMemory<byte> memory, string source)
+    {
         WeightFileException Bad(string problem) => new(source, problem);
+        var bytes = memory.Span;
 
         const int minimum = NpwFormat.HeaderSize + NpwFormat.TrailerSize;
         if (bytes.Length < minimum) throw Bad($"truncated: {bytes.Length} bytes, a weight file has at least {minimum}");
-        var header = bytes.AsSpan(0, NpwFormat.HeaderSize);
+        var header = bytes[..NpwFormat.HeaderSize];
         if (!header[..8].SequenceEqual(NpwFormat.Magic))
             throw Bad($"bad magic {Convert.ToHexString(header[..8])}, expected {Convert.ToHexString(NpwFormat.Magic)} (not a .npw file)");
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
@@ -58,8 +66,8 @@ public sealed class NpwFile
         if (fileLength < (ulong)bytes.Length) throw Bad($"{(ulong)bytes.Length - fileLength} unexpected bytes after the end ({fileLength} bytes expected, found {bytes.Length})");
 
         int bodyLength = bytes.Length - NpwFormat.TrailerSize;
-        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bodyLength));
-        uint actual = Crc32C.Compute(bytes.AsSpan(0, bodyLength));
+        uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes[bodyLength..]);
+        uint actual = Crc32C.Compute(bytes[..bodyLength]);
         if (stored != actual) throw Bad($"checksum mismatch: stored CRC-32C {stored:X8}, content gives {actual:X8} (the file is corrupted)");
 
         uint flags = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
@@ -76,7 +84,7 @@ public sealed class NpwFile
         if (dataOffset < metadataOffset || metadataLength > dataOffset - metadataOffset)
             throw Bad($"metadata [{metadataOffset}, +{metadataLength}) runs past the data offset {dataOffset}");
 
-        var reader = new MetadataReader(bytes.AsSpan((int)metadataOffset, (int)metadataLength), source);
+        var reader = new MetadataReader(bytes.Slice((int)metadataOffset, (int)metadataLength), source);
         var architecture = ReadArchitecture(ref reader);
         var tensors = new List<NpwTensorInfo>();
         var names = new HashSet<string>();
@@ -95,7 +103,7 @@ public sealed class NpwFile
             if (previous.Offset + previous.ByteLength > next.Offset)
                 throw Bad($"tensors '{previous.Name}' [{previous.Offset}, +{previous.ByteLength}) and '{next.Name}' [{next.Offset}, +{next.ByteLength}) overlap");
         }
-        return new NpwFile(source, bytes, architecture, tensors, (long)dataOffset);
+        return new NpwFile(source, memory, architecture, tensors, (long)dataOffset);
     }
 
     public bool Contains(string name) => _byName.ContainsKey(name);
@@ -147,7 +155,7 @@ public sealed class NpwFile
     /// <summary>The values of a table entry as float32, whatever its shape.</summary>
     public float[] ReadValues(NpwTensorInfo info)
     {
-        var bytes = _bytes.AsSpan((int)(_dataOffset + info.Offset), (int)info.ByteLength);
+        var bytes = _bytes.Span.Slice((int)(_dataOffset + info.Offset), (int)info.ByteLength);
         var values = new float[info.ElementCount];
         if (info.DType == WeightDType.Float16) TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), values);
         else MemoryMarshal.Cast<byte, float>(bytes).CopyTo(values);
