@@ -103,25 +103,31 @@ internal sealed class ActivationArena
         var (byTime, byTimeTotal) = Place(used.OrderBy(t => t.FirstUse).ThenByDescending(t => t.Length));
         if (byTimeTotal < total) (offsets, total) = (byTime, byTimeTotal);
         if (total > Array.MaxLength) throw new InvalidOperationException($"activation plan needs {total} floats, more than one array holds");
-        PeakLiveFloats = used.Length == 0 ? 0 : used.Select(t => t.FirstUse)
-            .Distinct().Max(step => used.Where(t => t.FirstUse <= step && step <= t.LastUse).Sum(t => (long)t.Length));
+        PeakLiveFloats = PeakLive(used);
         var buffer = GC.AllocateUninitializedArray<float>((int)total);
         foreach (var (tensor, offset) in offsets) (tensor.Buffer, tensor.Offset) = (buffer, (int)offset);
         (IsPlanned, BufferFloats, _next, _nextList) = (true, total, 0, 0);
     }
 
     /// <summary>Places the tensors in the given order, each in the smallest gap that fits between the placed tensors
-    /// whose lifetimes overlap its own (or past them all); returns the offsets and the buffer length.</summary>
+    /// whose lifetimes overlap its own (or past them all); returns the offsets and the buffer length.
+    /// Plain loops: planning runs at every network load, and LINQ here cost NativeAOT start-up about 3 ms.</summary>
     private static (Dictionary<TensorStorage, long> Offsets, long Total) Place(IEnumerable<TensorStorage> order)
     {
         var placed = new List<(long Start, long End, TensorStorage Tensor)>();
+        var overlapping = new List<(long Start, long End, int Placed)>();
         var offsets = new Dictionary<TensorStorage, long>();
         long total = 0;
         foreach (var tensor in order)
         {
             long size = (tensor.Length + Alignment - 1) / Alignment * Alignment;
             long previousEnd = 0, best = -1, bestGap = long.MaxValue;
-            foreach (var (start, end, other) in placed.Where(p => Overlap(p.Tensor, tensor)).OrderBy(p => p.Start))
+            overlapping.Clear();
+            for (int i = 0; i < placed.Count; i++)
+                if (Overlap(placed[i].Tensor, tensor)) overlapping.Add((placed[i].Start, placed[i].End, i));
+            // By start, then in placing order (as a stable sort would leave them).
+            overlapping.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Placed.CompareTo(b.Placed));
+            foreach (var (start, end, _) in overlapping)
             {
                 long gap = start - previousEnd;
                 if (gap >= size && gap < bestGap) (best, bestGap) = (previousEnd, gap);
@@ -133,6 +139,24 @@ internal sealed class ActivationArena
             total = Math.Max(total, offset + size);
         }
         return (offsets, total);
+    }
+
+    /// <summary>The most floats alive at one step (alive at step s: FirstUse ≤ s ≤ LastUse), in one sweep over the
+    /// lifetimes sorted by start and by end; the peak is at some tensor's first step.</summary>
+    private static long PeakLive(TensorStorage[] tensors)
+    {
+        var byStart = tensors.OrderBy(t => t.FirstUse).ToArray();
+        var byEnd = tensors.OrderBy(t => t.LastUse).ToArray();
+        long live = 0, peak = 0;
+        for (int s = 0, e = 0; s < byStart.Length; s++)
+        {
+            int step = byStart[s].FirstUse;
+            live += byStart[s].Length;
+            if (s + 1 < byStart.Length && byStart[s + 1].FirstUse == step) continue;   // every tensor starting here first
+            while (byEnd[e].LastUse < step) live -= byEnd[e++].Length;   // ended before this step (and started before it)
+            peak = Math.Max(peak, live);
+        }
+        return peak;
     }
 
     /// <summary>Lifetimes [first, last] that share a step.</summary>
