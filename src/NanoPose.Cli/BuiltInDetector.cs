@@ -32,7 +32,14 @@ internal static class BuiltInDetector
     /// The detector of <c>--detector</c> (a .npw file, <c>none</c>, or absent for the built-in one at
     /// <c>--det-size</c>), with <c>--det-threshold</c> and <c>--max-people</c>; null for <c>none</c>.
     /// </summary>
-    public static PersonDetector? FromOptions(Options options, int threads)
+    public static PersonDetector? FromOptions(Options options, int threads) => LoaderFromOptions(options, threads)?.Invoke();
+
+    /// <summary>
+    /// As <see cref="FromOptions"/>, in two steps: the options are read now (a bad value is a usage error before any
+    /// work), the returned function reads the file and builds the detector (null for <c>none</c>). <c>predict</c> runs
+    /// it on a thread of its own while the pose model is built.
+    /// </summary>
+    public static Func<PersonDetector>? LoaderFromOptions(Options options, int threads)
     {
         string? choice = options.Optional("--detector");
         int size = options.Optional("--det-size") is { } text
@@ -46,10 +53,9 @@ internal static class BuiltInDetector
             Threads = threads,
         };
         if (choice == "none") return null;
-        var file = choice is null ? Model(size) : BuiltInModel.LoadFile(choice, "detector");
         // A file of its own runs at the size it was converted for, unless --det-size says otherwise.
         if (choice is not null && options.Optional("--det-size") is not null) detectorOptions = detectorOptions with { InputSize = size };
-        return PersonDetector.Load(file, detectorOptions);
+        return () => PersonDetector.Load(choice is null ? Model(size) : BuiltInModel.LoadFile(choice, "detector"), detectorOptions);
     }
 
     public const int DefaultMaxPeople = 100;

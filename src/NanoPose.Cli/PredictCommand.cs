@@ -64,10 +64,11 @@ internal static class PredictCommand
         outputFiles.AddRange((drawPaths ?? []).Select(path => ("--draw", path)));
         OutputFiles.RefuseOverwrites(inputFiles.OfType<string>(), outputFiles);
         var model = BuiltInModel.LoadOr(options.Optional("--model"));
-        // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe).
+        // The detector finds the people for top-down models given no boxes; one for the batch (it is thread-safe). It
+        // is built on a thread of its own while the estimators are built: neither needs the other before the first image.
         int threadsPerImage = Batch.ThreadsPerEstimator(threads, files.Length);
         using var detector = boxes is null && model.Architecture.Family == Models.LiteHrnet.LiteHrnetConfig.Family
-            ? BuiltInDetector.FromOptions(options, threadsPerImage) : null;
+            && BuiltInDetector.LoaderFromOptions(options, threadsPerImage) is { } loadDetector ? new DetectorLoad(loadDetector) : null;
         bool drawBoxes = !options.Flag("--no-boxes");
         if (drawFolder is not null) OutputFiles.PrepareFolder(drawFolder, "--draw");
         using var sink = DetectionSink.Open(jsonPath, linesPath, output);
@@ -78,7 +79,8 @@ internal static class PredictCommand
             long imageId = ImageId(path, index + 1, boxes is not null);
             FilePaths.RequireRegularFile(path, "image");
             var image = decoder.Decode(path, cancel);
-            IReadOnlyList<PersonBox>? imageBoxes = boxes is null ? null : boxes.GetValueOrDefault(imageId) ?? [];
+            IReadOnlyList<PersonBox>? imageBoxes = boxes is not null ? boxes.GetValueOrDefault(imageId) ?? []
+                : detector?.Detector.Detect(image.Pixels, image.Width, image.Height, image.Stride, PixelFormat.Rgb24, cancel);
             var people = PoseCommand.Estimate(estimator, image, path, imageBoxes, boxPath, cancel);
             CocoKeypointDetection[] detections = [.. people.Select(person => PoseCommand.ToDetection(imageId, person) with { FileName = path })];
             string[] lines = [.. detections.Select(CocoJson.ToJsonLine)];   // a result that cannot be written fails its image, not the batch
@@ -139,7 +141,26 @@ internal static class PredictCommand
     /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
     /// new images, and the images being estimated stop before their next network run (they are not reported).
     /// </summary>
-    private sealed class Batch(string[] files, NpwFile model, PersonDetector? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
+    /// <summary>
+    /// A <see cref="PersonDetector"/> being built on a thread of its own. <see cref="Detector"/> waits for it and rethrows
+    /// what its build threw (a bad <c>--detector</c> file). Disposal waits too, then disposes the detector; a build
+    /// that failed is not reported again there (its error was, or another error ended the command first).
+    /// </summary>
+    private sealed class DetectorLoad(Func<PersonDetector> load) : IDisposable
+    {
+        private readonly Task<PersonDetector> _build = Task.Factory.StartNew(load, CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        public PersonDetector Detector => _build.GetAwaiter().GetResult();
+
+        public void Dispose()
+        {
+            ((IAsyncResult)_build).AsyncWaitHandle.WaitOne();
+            if (_build.IsCompletedSuccessfully) _build.Result.Dispose();
+        }
+    }
+
+    private sealed class Batch(string[] files, NpwFile model, DetectorLoad? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, ImageOutput> process)
     {
         public int Workers { get; } = WorkersFor(threads, files.Length);
@@ -157,7 +178,9 @@ internal static class PredictCommand
             try
             {
                 var perEstimator = options with { Threads = ThreadsPerEstimator(threads, files.Length) };
-                for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator, detector));
+                // The people are found before the estimators see an image (the batch's callback), so they take no detector.
+                for (int w = 0; w < Workers; w++) estimators.Add(PoseEstimator.Load(model, perEstimator));
+                _ = detector?.Detector;   // a detector that failed to build fails the command here, before any image
                 foreach (var result in Run(estimators)) yield return result;
             }
             finally
