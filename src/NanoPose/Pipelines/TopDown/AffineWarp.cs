@@ -51,15 +51,27 @@ public static class AffineWarp
                 // OpenCV's table weights (1 − a)(1 − b)·2^15 etc. are exact integers for a, b in 1/32 steps.
                 int w00 = (InterTabSize - fy) * (InterTabSize - fx) * 32, w01 = (InterTabSize - fy) * fx * 32;
                 int w10 = fy * (InterTabSize - fx) * 32, w11 = fy * fx * 32;
-                for (int c = 0; c < 3; c++)
+                if ((uint)sx < (uint)(image.Width - 1) && (uint)sy < (uint)(image.Height - 1))
                 {
-                    int sum = w00 * Sample(image, pixels, sx, sy, c) + w01 * Sample(image, pixels, sx + 1, sy, c)
-                            + w10 * Sample(image, pixels, sx, sy + 1, c) + w11 * Sample(image, pixels, sx + 1, sy + 1, c);
-                    outRow[x * 3 + c] = (byte)((sum + (1 << (CoefBits - 1))) >> CoefBits);
+                    // All four neighbours inside the image (most of a crop): two row slices instead of twelve checked samples.
+                    var top = pixels.Slice(sy * image.Stride + sx * 3, 6);
+                    var bottom = pixels.Slice((sy + 1) * image.Stride + sx * 3, 6);
+                    var output = outRow.Slice(x * 3, 3);
+                    output[0] = Blend(w00, w01, w10, w11, top[0], top[3], bottom[0], bottom[3]);
+                    output[1] = Blend(w00, w01, w10, w11, top[1], top[4], bottom[1], bottom[4]);
+                    output[2] = Blend(w00, w01, w10, w11, top[2], top[5], bottom[2], bottom[5]);
+                    continue;
                 }
+                for (int c = 0; c < 3; c++)
+                    outRow[x * 3 + c] = Blend(w00, w01, w10, w11, Sample(image, pixels, sx, sy, c), Sample(image, pixels, sx + 1, sy, c),
+                        Sample(image, pixels, sx, sy + 1, c), Sample(image, pixels, sx + 1, sy + 1, c));
             }
         }
     }
+
+    /// <summary>One channel of the bilinear blend of four neighbours, in OpenCV's fixed point.</summary>
+    private static byte Blend(int w00, int w01, int w10, int w11, int v00, int v01, int v10, int v11) =>
+        (byte)((w00 * v00 + w01 * v01 + w10 * v10 + w11 * v11 + (1 << (CoefBits - 1))) >> CoefBits);
 
     private static int Sample(RgbImage image, ReadOnlySpan<byte> pixels, int x, int y, int channel) =>
         (uint)x < (uint)image.Width && (uint)y < (uint)image.Height ? pixels[y * image.Stride + x * 3 + channel] : 0;
