@@ -82,14 +82,15 @@ public static class CocoJson
     }
 
     /// <summary>Reads detections from a COCO results file: a JSON array, or JSON lines (one person per line),
-    /// told apart by the first non-blank character.</summary>
+    /// told apart by the first non-blank character. A file with nothing but blanks is JSON lines with no person: what
+    /// <c>nanopose predict --jsonl</c> writes when it finds nobody.</summary>
     public static List<CocoKeypointDetection> ReadDetections(string path)
     {
         using var stream = new MemoryStream(InputFile.ReadAllBytes(path, MaxFileBytes, What), writable: false);
         int first;
         do first = stream.ReadByte(); while (first is ' ' or '\t' or '\r' or '\n' or 0xEF or 0xBB or 0xBF); // blanks, UTF-8 BOM
         stream.Position = 0;
-        return first == '{' ? ReadDetectionsJsonLines(stream, path) : ReadDetections(stream, path);
+        return first is '{' or -1 ? ReadDetectionsJsonLines(stream, path) : ReadDetections(stream, path);
     }
 
     /// <summary>Reads detections from a COCO results JSON array.</summary>

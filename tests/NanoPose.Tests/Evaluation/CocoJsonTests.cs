@@ -76,6 +76,14 @@ public class CocoJsonTests
             AssertSameDetections(s_detections, CocoJson.ReadDetections(lines));
             File.WriteAllText(lines, File.ReadAllText(lines), new UTF8Encoding(encoderShouldEmitUTF8Identifier: true)); // with a BOM
             AssertSameDetections(s_detections, CocoJson.ReadDetections(lines));
+            // No person found: predict --jsonl leaves an empty file, which reads as no detections (so does one of blanks).
+            foreach (string nobody in (string[])["", "\n\n", " \r\n\t"])
+            {
+                File.WriteAllText(lines, nobody);
+                Assert.Empty(CocoJson.ReadDetections(lines));
+            }
+            File.WriteAllText(array, "[]");
+            Assert.Empty(CocoJson.ReadDetections(array));
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
