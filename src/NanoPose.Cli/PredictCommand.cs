@@ -134,14 +134,6 @@ internal static class PredictCommand
     }
 
     /// <summary>
-    /// Runs the images on <c>workers</c> threads, each with its own estimator (so that each can have its share of
-    /// worker threads: an estimator shared by callers lends its pool to one call at a time), and hands the results
-    /// back in input order as they become available. With fewer images than threads the
-    /// spare threads go inside the estimators (<see cref="PoseEstimatorOptions.Threads"/>). The estimators are built
-    /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
-    /// new images, and the images being estimated stop before their next network run (they are not reported).
-    /// </summary>
-    /// <summary>
     /// A <see cref="PersonDetector"/> being built on a thread of its own. <see cref="Detector"/> waits for it and rethrows
     /// what its build threw (a bad <c>--detector</c> file). Disposal waits too, then disposes the detector; a build
     /// that failed is not reported again there (its error was, or another error ended the command first).
@@ -160,6 +152,14 @@ internal static class PredictCommand
         }
     }
 
+    /// <summary>
+    /// Runs the images on <c>workers</c> threads, each with its own estimator (so that each can have its share of
+    /// worker threads: an estimator shared by callers lends its pool to one call at a time), and hands the results
+    /// back in input order as they become available. With fewer images than threads the
+    /// spare threads go inside the estimators (<see cref="PoseEstimatorOptions.Threads"/>). The estimators are built
+    /// before any thread starts, so a bad model is reported like any other bad input. Cancellation stops handing out
+    /// new images, and the images being estimated stop before their next network run (they are not reported).
+    /// </summary>
     private sealed class Batch(string[] files, NpwFile model, DetectorLoad? detector, PoseEstimatorOptions options, int threads, CancellationToken cancel,
         Func<int, PoseEstimator, ImageFileDecoder, ImageOutput> process)
     {
