@@ -26,7 +26,16 @@ public static class Winograd
 
     /// <summary>Floats <see cref="PackWeights"/> writes: one 1×1 GEMM weight block per tile position.</summary>
     public static int PackedWeightsLength(VectorWidth width, WinogradTile tile, int outChannels, int inChannels) =>
-        Positions(tile) * Conv2d.PackedWeightsLength(width, outChannels, inChannels, ConvGeometry.Pointwise());
+        Positions(tile) * Conv2d.PackedWeightsLength(width, GemmOutChannels(width, outChannels), inChannels, ConvGeometry.Pointwise());
+
+    /// <summary>
+    /// The output channels of each position's GEMM: fewer than one vector (H−4's 14) are padded with zero weights to a
+    /// whole vector, so the GEMM runs <see cref="PointwiseCore"/>'s register tiles (8 tiles × 1 vector over all input
+    /// channels) instead of the general kernel, whose per-call and masked-tail costs made F(4×4) slower than the direct
+    /// convolution on 14 → 14. The padded products land in the lanes the output transform never reads.
+    /// </summary>
+    static int GemmOutChannels(VectorWidth width, int outChannels) =>
+        width == VectorWidth.Scalar ? outChannels : Math.Max(outChannels, ConvPacking.Lanes(width));
 
     /// <summary>
     /// Transforms PyTorch weights [Cout, Cin, 3, 3] to G g Gᵀ (in double, rounded once to float) and packs each tile
@@ -45,11 +54,13 @@ public static class Winograd
             throw new ArgumentException($"packed: expected {length} floats, found {packed.Length}.", nameof(packed));
         var (g, _, _) = WinogradMatrices.For(tile);
         int t = WinogradMatrices.TileSide(tile), positionLength = length / (t * t), pairs = outChannels * inChannels;
-        // One position at a time, so the only memory besides the packed weights is one [Cout][Cin] matrix.
+        int gemmOut = GemmOutChannels(width, outChannels);
+        // One position at a time, so the only memory besides the packed weights is one [Cout][Cin] matrix (its rows past
+        // Cout, the GEMM's padding, stay zero).
         double[] gFlat = new double[t * 3];
         for (int row = 0; row < t; row++)
             for (int k = 0; k < 3; k++) gFlat[row * 3 + k] = g[row, k];
-        var matrix = new float[pairs];
+        var matrix = new float[gemmOut * inChannels];
         for (int a = 0; a < t; a++)
             for (int b = 0; b < t; b++)
             {
@@ -63,7 +74,7 @@ public static class Winograd
                     double row2 = f[6] * gb0 + f[7] * gb1 + f[8] * gb2;
                     matrix[pair] = (float)(ga0 * row0 + ga1 * row1 + ga2 * row2);
                 }
-                Conv2d.PackWeights(width, matrix, outChannels, inChannels, ConvGeometry.Pointwise(),
+                Conv2d.PackWeights(width, matrix, gemmOut, inChannels, ConvGeometry.Pointwise(),
                     packed.Slice((a * t + b) * positionLength, positionLength));
             }
     }
@@ -160,7 +171,7 @@ public static class Winograd
                 InputTile<TOps, TVec, TW>(a, (tile0 + j) / tilesX * m, (tile0 + j) % tilesX * m,
                     ref Unsafe.Add(ref MemoryMarshal.GetReference(transformed), j * cinP), inStride, tileBuffer);
             var gemmInput = new Nhwc(1, count, cin, cinP);
-            var gemmOutput = new Nhwc(1, count, cout, coutP);
+            var gemmOutput = new Nhwc(1, count, GemmOutChannels(TOps.Width, cout), coutP);
             for (int position = 0; position < positions; position++)
                 Conv2d.RunGroups(TOps.Width, transformed.Slice(position * inStride, count * cinP), gemmInput,
                     a.PackedWeights.Slice(position * positionWeights, positionWeights), ConvGeometry.Pointwise(),

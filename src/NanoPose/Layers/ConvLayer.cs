@@ -51,10 +51,7 @@ public sealed class ConvLayer
             _packed = new float[Conv2d.PackedWeightsLength(width, OutChannels, InChannels, geometry)];
             Conv2d.PackWeights(width, weights.Weight, OutChannels, InChannels, geometry, _packed);
             // The scalar width stays the plain reference: Winograd only for the vector bodies.
-            // Fewer channels than one vector (H−4's 14) leave the per-position GEMMs too small: 1.2–2× slower than the
-            // direct kernel measured alone (kernels/KERNELS.md), so those are not measured, where noise could pick them.
-            int lanes = (int)width / 32;   // floats per vector
-            if (width != VectorWidth.Scalar && Winograd.Supports(geometry) && Math.Min(InChannels, OutChannels) >= lanes)
+            if (width != VectorWidth.Scalar && Winograd.Supports(geometry))
                 _weights = weights.Weight;
         }
     }
