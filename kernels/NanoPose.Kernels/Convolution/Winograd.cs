@@ -173,12 +173,71 @@ public static class Winograd
             var gemmInput = new Nhwc(1, count, cin, cinP);
             var gemmOutput = new Nhwc(1, count, GemmOutChannels(TOps.Width, cout), coutP);
             for (int position = 0; position < positions; position++)
-                Conv2d.RunGroups(TOps.Width, transformed.Slice(position * inStride, count * cinP), gemmInput,
-                    a.PackedWeights.Slice(position * positionWeights, positionWeights), ConvGeometry.Pointwise(),
-                    products.Slice(position * outStride, count * coutP), gemmOutput, Epilogue.None, 0, 1);
+                if (coutP == lanes)
+                    OneVectorGemm<TOps, TVec>(ref Unsafe.Add(ref MemoryMarshal.GetReference(transformed), position * inStride), cinP, cin,
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(a.PackedWeights), position * positionWeights),
+                        ref Unsafe.Add(ref MemoryMarshal.GetReference(products), position * outStride), count);
+                else
+                    Conv2d.RunGroups(TOps.Width, transformed.Slice(position * inStride, count * cinP), gemmInput,
+                        a.PackedWeights.Slice(position * positionWeights, positionWeights), ConvGeometry.Pointwise(),
+                        products.Slice(position * outStride, count * coutP), gemmOutput, Epilogue.None, 0, 1);
             for (int j = 0; j < count; j++)
                 OutputTile<TOps, TVec, TW>(a, (tile0 + j) / tilesX * m, (tile0 + j) % tilesX * m,
                     ref Unsafe.Add(ref MemoryMarshal.GetReference(products), j * coutP), outStride, bias, tileBuffer);
+        }
+    }
+
+    /// <summary>
+    /// One tile position's GEMM when the outputs fit one vector: products[j] = Σ_k input[j·inputStride + k]·weights[k]
+    /// for <paramref name="tiles"/> tiles, the weights the [Cin][lanes] panel (zero past Cout). Eight tiles at a time in
+    /// registers, with none of the 1×1 kernel's epilogue: these GEMMs are 14 × 16 products, too short to carry it.
+    /// </summary>
+    static void OneVectorGemm<TOps, TVec>(ref float input, nint inputStride, int cin, ref float weights, ref float products, int tiles)
+        where TOps : struct, IVec<TVec> where TVec : struct
+    {
+        nint lanes = TOps.Count;
+        int j = 0;
+        for (; j + 8 <= tiles; j += 8)
+        {
+            ref float a0 = ref Unsafe.Add(ref input, j * inputStride);
+            ref float a1 = ref Unsafe.Add(ref a0, inputStride);
+            ref float a2 = ref Unsafe.Add(ref a0, 2 * inputStride);
+            ref float a3 = ref Unsafe.Add(ref a0, 3 * inputStride);
+            ref float a4 = ref Unsafe.Add(ref a0, 4 * inputStride);
+            ref float a5 = ref Unsafe.Add(ref a0, 5 * inputStride);
+            ref float a6 = ref Unsafe.Add(ref a0, 6 * inputStride);
+            ref float a7 = ref Unsafe.Add(ref a0, 7 * inputStride);
+            TVec c0 = TOps.Zero, c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+            ref float w = ref weights;
+            for (int k = 0; k < cin; k++)
+            {
+                TVec wk = TOps.Load(ref w);
+                w = ref Unsafe.Add(ref w, lanes);
+                c0 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a0, k)), wk, c0);
+                c1 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a1, k)), wk, c1);
+                c2 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a2, k)), wk, c2);
+                c3 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a3, k)), wk, c3);
+                c4 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a4, k)), wk, c4);
+                c5 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a5, k)), wk, c5);
+                c6 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a6, k)), wk, c6);
+                c7 = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a7, k)), wk, c7);
+            }
+            ref float o = ref Unsafe.Add(ref products, j * lanes);
+            TOps.Store(c0, ref o);
+            TOps.Store(c1, ref Unsafe.Add(ref o, lanes));
+            TOps.Store(c2, ref Unsafe.Add(ref o, 2 * lanes));
+            TOps.Store(c3, ref Unsafe.Add(ref o, 3 * lanes));
+            TOps.Store(c4, ref Unsafe.Add(ref o, 4 * lanes));
+            TOps.Store(c5, ref Unsafe.Add(ref o, 5 * lanes));
+            TOps.Store(c6, ref Unsafe.Add(ref o, 6 * lanes));
+            TOps.Store(c7, ref Unsafe.Add(ref o, 7 * lanes));
+        }
+        for (; j < tiles; j++)
+        {
+            ref float a = ref Unsafe.Add(ref input, j * inputStride);
+            TVec c = TOps.Zero;
+            for (int k = 0; k < cin; k++) c = TOps.MultiplyAdd(TOps.Splat(Unsafe.Add(ref a, k)), TOps.Load(ref Unsafe.Add(ref weights, k * lanes)), c);
+            TOps.Store(c, ref Unsafe.Add(ref products, j * lanes));
         }
     }
 
