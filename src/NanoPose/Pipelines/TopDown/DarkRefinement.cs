@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 namespace NanoPose.Pipelines.TopDown;
@@ -16,28 +17,40 @@ internal static class DarkRefinement
     /// every value; <see cref="Taylor"/> takes it of the 13 values it reads, which gives the same numbers.
     /// <para>
     /// Vectors run across x, each lane doing the scalar sum in the scalar order (multiply, then add: .NET does not fuse
-    /// them), so the result is the same bit for bit on every vector width; columns near the left and right edges,
-    /// whose taps reach into the padding, take the scalar path.
+    /// them), so the result is the same bit for bit on every vector width; the last columns that do not fill a vector take
+    /// the scalar loop, in the same order.
     /// </para>
     /// </summary>
     public static void Blur(ReadOnlySpan<float> map, int height, int width, ReadOnlySpan<float> kernel, Span<float> output, Span<float> scratch)
     {
         int kernelSize = kernel.Length, radius = kernelSize / 2, lanes = Vector<float>.Count;
 
+        // The row pass reads each row from a copy with the zero padding written out, so every column runs the same
+        // loop and the vectors reach the edges (with the padding as taps, 16 of a 48-wide map's columns took a checked
+        // scalar path, most of the blur's time). Adding a padding tap's 0 changes no sum.
+        int paddedWidth = width + 2 * radius;
+        float[]? rented = paddedWidth > 1024 ? ArrayPool<float>.Shared.Rent(paddedWidth) : null;
+        Span<float> line = rented is null ? stackalloc float[paddedWidth] : rented.AsSpan(0, paddedWidth);
+        line.Clear();
         for (int y = 0; y < height; y++)
         {
-            var row = map.Slice(y * width, width);
+            map.Slice(y * width, width).CopyTo(line[radius..]);
             var rowOut = scratch.Slice(y * width, width);
             int x = 0;
-            for (; x < Math.Min(radius, width); x++) rowOut[x] = RowTap(row, kernel, x - radius);
-            for (; x + lanes <= width - radius; x += lanes)
+            for (; x + lanes <= width; x += lanes)
             {
-                var s = kernel[0] * new Vector<float>(row[(x - radius)..]);
-                for (int k = 1; k < kernelSize; k++) s += kernel[k] * new Vector<float>(row[(x - radius + k)..]);
+                var s = kernel[0] * new Vector<float>(line[x..]);
+                for (int k = 1; k < kernelSize; k++) s += kernel[k] * new Vector<float>(line[(x + k)..]);
                 s.CopyTo(rowOut[x..]);
             }
-            for (; x < width; x++) rowOut[x] = RowTap(row, kernel, x - radius);
+            for (; x < width; x++)
+            {
+                float s = kernel[0] * line[x];
+                for (int k = 1; k < kernelSize; k++) s += kernel[k] * line[x + k];
+                rowOut[x] = s;
+            }
         }
+        if (rented is not null) ArrayPool<float>.Shared.Return(rented);
 
         float originalMax = Max(map);
         var blurredMax = new Vector<float>(float.NegativeInfinity);
@@ -71,14 +84,6 @@ internal static class DarkRefinement
         int n = height * width, j = 0;
         for (; j + lanes <= n; j += lanes) (new Vector<float>(output[j..]) * rescale).CopyTo(output[j..]);
         for (; j < n; j++) output[j] *= rescale;
-    }
-
-    /// <summary>One output of the row pass at a column whose taps may fall outside the row (read as 0).</summary>
-    private static float RowTap(ReadOnlySpan<float> row, ReadOnlySpan<float> kernel, int first)
-    {
-        float s = kernel[0] * At(row, row.Length, first, 0);
-        for (int k = 1; k < kernel.Length; k++) s += kernel[k] * At(row, row.Length, first + k, 0);
-        return s;
     }
 
     private static Vector<float> RowVector(ReadOnlySpan<float> rows, int height, int width, int x, int y) =>
@@ -125,8 +130,6 @@ internal static class DarkRefinement
         sum = 1 / sum;
         for (int i = 0; i < size; i++) kernel[i] = (float)(kernel[i] * sum);
     }
-
-    private static float At(ReadOnlySpan<float> map, int width, int x, int y) => (uint)x < (uint)width ? map[y * width + x] : 0f;
 
     private static float Row(ReadOnlySpan<float> rows, int height, int width, int x, int y) => (uint)y < (uint)height ? rows[y * width + x] : 0f;
 
