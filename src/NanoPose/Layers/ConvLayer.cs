@@ -72,11 +72,12 @@ public sealed class ConvLayer
     /// <summary>"depthwise 3×3", "conv 1×1", "conv 3×3": the kind of kernel that runs this layer, for profiles.</summary>
     public string Kind { get; }
 
-    /// <summary>The layer on one input, for profiles: name, kind, channels, stride and sizes.</summary>
+    /// <summary>The layer on one input, for profiles: name, kind (with the Winograd variant chosen for this size),
+    /// channels, stride and sizes.</summary>
     public string Describe(Nhwc input)
     {
         var output = OutputShape(input);
-        return $"{Name}: {Kind} {InChannels}→{OutChannels} stride {Geometry.StrideY}, {input.Height}×{input.Width} → {output.Height}×{output.Width}";
+        return $"{Name}: {KindFor(output)} {InChannels}→{OutChannels} stride {Geometry.StrideY}, {input.Height}×{input.Width} → {output.Height}×{output.Width}";
     }
 
     /// <summary>Multiply-accumulates of one run on an input of this size.</summary>
