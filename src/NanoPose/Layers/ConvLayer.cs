@@ -244,16 +244,23 @@ public sealed class ConvLayer
     /// <summary>Winograd's working memory, one buffer per thread, grown to the largest layer it ran.</summary>
     [ThreadStatic] private static float[]? _scratch;
 
-    /// <summary>A 1×1 stride-1 layer over input rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) only, into
-    /// <paramref name="band"/> (those rows of the output, alone).</summary>
+    /// <summary>
+    /// Output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a dense layer, alone, into
+    /// <paramref name="band"/> (<paramref name="bandShape"/>: those rows). The layer reads only the input rows they need:
+    /// the window's padding above and below is what of it those rows still reach, so every value is the whole run's.
+    /// </summary>
     public void RunRows(FeatureMap input, int rowStart, int rowEnd, Span<float> band, Nhwc bandShape)
     {
-        if (!Geometry.IsPointwise)
-            throw new InvalidOperationException($"{Name}: row bands are for 1×1 stride-1 layers, this one is {Kind} with {Geometry}");
-        var rows = input.RowSpan(rowStart, rowEnd, out var rowsShape);
+        if (IsDepthwise)
+            throw new InvalidOperationException($"{Name}: output bands are for dense layers, this one is {Kind}");
+        var g = Geometry;
+        int firstTap = rowStart * g.StrideY - g.Padding.Top, endTap = (rowEnd - 1) * g.StrideY - g.Padding.Top + g.KernelHeight;
+        int inputStart = Math.Clamp(firstTap, 0, input.Height), inputEnd = Math.Clamp(endTap, inputStart, input.Height);
+        var window = g with { Padding = g.Padding with { Top = inputStart - firstTap, Bottom = endTap - inputEnd } };
+        var rows = input.RowSpan(inputStart, inputEnd, out var rowsShape);
         var epilogue = new Epilogue { Bias = _bias, Activation = Activation };
         if (SplitsByPixel) Pointwise.RunPixels(_width, rows, rowsShape, _packed, band, bandShape, epilogue, 0, rowsShape.Pixels);
-        else Conv2d.RunRows(_width, rows, rowsShape, _packed, Geometry, band, bandShape, epilogue, 0, rowsShape.Height);
+        else Conv2d.RunRows(_width, rows, rowsShape, _packed, window, band, bandShape, epilogue, 0, bandShape.Height);
     }
 
     /// <summary>

@@ -99,10 +99,11 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
     }
 
     /// <summary>
-    /// depthwise(expand(input)) without the expanded map: MBConv's 1×1 expansion runs over bands of
-    /// <see cref="BandRows"/> input rows into <paramref name="bands"/> (one band per thread), and the depthwise layer reads
-    /// each band while it is in cache. The rows neighbouring bands share (k − stride of them) are moved up, not expanded
-    /// again. Every output value is computed as by the two layers one after the other.
+    /// depthwise(expand(input)) without the expanded map: MBConv's 1×1 expansion (or, before a block without one, the
+    /// dense layer that feeds it, e.g. EfficientNet's stride-2 stem) runs over bands of <see cref="BandRows"/> of its
+    /// output rows into <paramref name="bands"/> (one band per thread), and the depthwise layer reads each band while it
+    /// is in cache. The rows neighbouring bands share (k − stride of them) are moved up, not computed again. Every output
+    /// value is computed as by the two layers one after the other.
     /// </summary>
     public void ExpandThenDepthwise(ConvLayer expand, ConvLayer depthwise, FeatureMap input, FeatureMap bands, FeatureMap output)
     {
@@ -118,7 +119,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         int parts = Math.Min(Parts(macs, ParallelMacs, output.Height), bands.Height / bandRows);
         if (parts == 1) _expandDepthwise.Run(0, 1);
         else Dispatch(_expandDepthwise, parts);
-        Profile?.Add("expand 1×1 + depthwise", null, default, output.Shape, start, macs);
+        Profile?.Add(expand.Geometry.IsPointwise ? "expand 1×1 + depthwise" : $"{expand.Kind} + depthwise", null, default, output.Shape, start, macs);
     }
 
     public void Deconv(DeconvLayer layer, FeatureMap input, FeatureMap output)
@@ -307,7 +308,7 @@ internal sealed class Executor(VectorWidth width, ActivationArena arena, WorkerP
         public void Run(int part, int parts)
         {
             var g = Depthwise.Geometry;
-            int height = Input.Height, outputRowsPerBand = (BandRows - g.KernelHeight) / g.StrideY + 1;
+            int height = Expand.OutputShape(Input.Shape).Height, outputRowsPerBand = (BandRows - g.KernelHeight) / g.StrideY + 1;
             var band = Bands.RowSpan(part * BandRows, (part + 1) * BandRows, out var bandShape);
             var (start, end) = Threading.WorkerPool.Range(Output.Height, part, parts);
             int rowFloats = bandShape.Width * bandShape.Channels, held = 0, heldEnd = 0;   // rows [heldEnd − held, heldEnd) are in the band

@@ -29,11 +29,42 @@ public class ExpandThenDepthwiseTests
     public void EqualsExpandingThenFilteringTheWholeMap(int height, int width, int inChannels, int kernel, int stride)
     {
         int hidden = inChannels * 6;
-        var random = new Random(height * 31 + kernel);
         var weights = new SeededWeights(seed: height * 31 + kernel);
         var expand = Layer(weights, "expand", hidden, inChannels, ConvGeometry.Pointwise(), Activation.SiLU);
         var depthwise = Layer(weights, "depthwise", hidden, 1,
             ConvGeometry.Square(kernel, stride, Padding2d.Same(kernel, stride), groups: hidden), Activation.SiLU);
+        CheckStreamingEqualsWholeMap(expand, depthwise, height, width, inChannels, seed: height * 31 + kernel);
+    }
+
+    /// <summary>A dense k×k layer in the expansion's place (EfficientNet's stem before <c>features.1</c>): its output
+    /// rows are computed band by band from the input rows they read, the padding kept only where a band meets the map's
+    /// edge.</summary>
+    public static TheoryData<int, int, int, int, int, int> DenseShapes => new()
+    {
+        // height, width, input channels, output channels, kernel, stride (the depthwise layer: 3×3 stride 1)
+        { 384, 40, 3, 24, 3, 2 },   // H−4's stem at a narrower width, "same" padding (0, 1)
+        { 101, 37, 3, 32, 3, 2 },   // odd sizes: the last band is short
+        { 90, 31, 8, 20, 3, 1 },
+        { 60, 45, 5, 16, 5, 1 },
+        { 9, 7, 3, 24, 3, 2 },
+    };
+
+    [Theory, MemberData(nameof(DenseShapes))]
+    public void EqualsTheDenseLayerThenFilteringTheWholeMap(int height, int width, int inChannels, int outChannels, int kernel, int stride)
+    {
+        var weights = new SeededWeights(seed: height * 17 + outChannels);
+        var producer = Layer(weights, "producer", outChannels, inChannels, ConvGeometry.Square(kernel, stride, Padding2d.Same(kernel, stride)), Activation.SiLU);
+        var depthwise = Layer(weights, "depthwise", outChannels, 1,
+            ConvGeometry.Square(3, 1, Padding2d.Same(3, 1), groups: outChannels), Activation.SiLU);
+        CheckStreamingEqualsWholeMap(producer, depthwise, height, width, inChannels, seed: height * 17 + outChannels);
+    }
+
+    /// <summary>Streams <paramref name="expand"/> into <paramref name="depthwise"/> on 1 and 2 threads and compares with the
+    /// two layers run one after the other, value for value.</summary>
+    static void CheckStreamingEqualsWholeMap(ConvLayer expand, ConvLayer depthwise, int height, int width, int inChannels, int seed)
+    {
+        var random = new Random(seed);
+        int hidden = expand.OutChannels;
         var input = FeatureMap.Allocate(height, width, inChannels);
         foreach (ref float v in input.Span) v = random.NextSingle() * 4 - 2;
         var expandedShape = expand.OutputShape(input.Shape);

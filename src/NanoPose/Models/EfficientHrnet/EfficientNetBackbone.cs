@@ -33,6 +33,9 @@ internal sealed class EfficientNetBackbone
             }
             if (EfficientHrnetConfig.TapStages.Contains(stage)) taps.Add(blocks.Count - 1);
         }
+        // B0's first block has no expansion (and, the stem being wider, no residual): the stem streams into its
+        // depthwise layer instead of writing a map of 3.5 MB (H−4) to 8 MB (H0) that the block would read back.
+        if (!blocks[0].TakesProducer) throw new InvalidOperationException("features.1 must be an MBConv block without expansion or residual");
         (_blocks, _tapAfterBlock) = ([.. blocks], [.. taps]);
         TapChannels = [.. EfficientHrnetConfig.TapStages.Select(s => config.StageChannels[s])];
     }
@@ -67,12 +70,11 @@ internal sealed class EfficientNetBackbone
 
     public FeatureMap[] Run(FeatureMap input, Executor ops)
     {
-        var x = ops.Arena.Allocate(_stem.OutputShape(input.Shape));
-        ops.Conv(_stem, input, x);
+        var x = input;
         var taps = ops.Arena.MapList(_tapAfterBlock.Length);
         for (int i = 0, t = 0; i < _blocks.Length; i++)
         {
-            x = _blocks[i].Run(x, ops);
+            x = i == 0 ? _blocks[0].Run(input, ops, producer: _stem) : _blocks[i].Run(x, ops);
             if (t < taps.Length && _tapAfterBlock[t] == i) taps[t++] = x;
         }
         return taps;
