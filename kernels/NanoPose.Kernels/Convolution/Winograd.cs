@@ -11,7 +11,8 @@ namespace NanoPose.Kernels.Convolution;
 /// channel counts, with the <see cref="Epilogue"/> of <see cref="Conv2d"/>. Per chunk of tiles (m × m outputs each,
 /// read from (m + 2)² inputs): the input transform Bᵀ d B, vectorised over input channels, into one [tile][Cin] matrix
 /// per tile position; then per position the GEMM with the transformed weights G g Gᵀ over channels, which is the 1×1
-/// convolution's GEMM (<see cref="Conv2d.RunGroups"/> on a flat row of tiles); then the output transform Aᵀ M A and the
+/// convolution's GEMM (<see cref="Conv2d.RunGroups"/> on a flat row of tiles), or <see cref="OneVectorGemm"/> when the
+/// outputs fit one vector; then the output transform Aᵀ M A and the
 /// epilogue, vectorised over output channels. The weights are transformed and packed once at load
 /// (<see cref="PackWeights"/>). A chunk's two matrices are sized to stay in L2 (<see cref="ChunkTiles"/>).
 /// The caller passes the working memory (<see cref="ScratchLength"/>), one buffer per thread; nothing is allocated.
@@ -30,9 +31,9 @@ public static class Winograd
 
     /// <summary>
     /// The output channels of each position's GEMM: fewer than one vector (H−4's 14) are padded with zero weights to a
-    /// whole vector, so the GEMM runs <see cref="PointwiseCore"/>'s register tiles (8 tiles × 1 vector over all input
-    /// channels) instead of the general kernel, whose per-call and masked-tail costs made F(4×4) slower than the direct
-    /// convolution on 14 → 14. The padded products land in the lanes the output transform never reads.
+    /// whole vector, so the GEMM runs whole-vector register tiles (<see cref="OneVectorGemm"/>) instead of the general
+    /// kernel, whose per-call and masked-tail costs made F(4×4) slower than the direct convolution on 14 → 14. The padded
+    /// products land in the lanes the output transform never reads.
     /// </summary>
     static int GemmOutChannels(VectorWidth width, int outChannels) =>
         width == VectorWidth.Scalar ? outChannels : Math.Max(outChannels, ConvPacking.Lanes(width));

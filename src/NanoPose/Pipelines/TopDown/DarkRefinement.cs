@@ -26,8 +26,8 @@ internal static class DarkRefinement
         int kernelSize = kernel.Length, radius = kernelSize / 2, lanes = Vector<float>.Count;
 
         // The row pass reads each row from a copy with the zero padding written out, so every column runs the same
-        // loop and the vectors reach the edges (with the padding as taps, 16 of a 48-wide map's columns took a checked
-        // scalar path, most of the blur's time). Adding a padding tap's 0 changes no sum.
+        // loop and the vectors reach the edges (reading the row itself, the 16 columns of a 48-wide map whose taps reach
+        // past it took a checked scalar path: most of the blur's time). Adding a padding tap's 0 changes no sum.
         int paddedWidth = width + 2 * radius;
         float[]? rented = paddedWidth > 1024 ? ArrayPool<float>.Shared.Rent(paddedWidth) : null;
         Span<float> line = rented is null ? stackalloc float[paddedWidth] : rented.AsSpan(0, paddedWidth);
