@@ -76,7 +76,7 @@ internal static class SingleOutputConv
                     if ((uint)iy >= (uint)inputShape.Height) continue;
                     for (int kx = 0; kx < kw; kx++)
                     {
-                        int ix = ox * geometry.StrideX - geometry.Padding.Left + kx;
+                        int ix = firstX + kx;
                         if ((uint)ix >= (uint)inputShape.Width) continue;
                         ref float x = ref Unsafe.Add(ref x0, inputShape.Offset(iy, ix));
                         ref float w = ref Unsafe.Add(ref w0, (ky * kw + kx) * cin);

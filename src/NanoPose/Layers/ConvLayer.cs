@@ -244,6 +244,20 @@ public sealed class ConvLayer
     /// <summary>Winograd's working memory, one buffer per thread, grown to the largest layer it ran.</summary>
     [ThreadStatic] private static float[]? _scratch;
 
+    /// <summary>The input rows [First, End) that output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) read,
+    /// padding rows included (First may be negative, End past the map).</summary>
+    private (int First, int End) TapRows(int rowStart, int rowEnd) =>
+        (rowStart * Geometry.StrideY - Geometry.Padding.Top, (rowEnd - 1) * Geometry.StrideY - Geometry.Padding.Top + Geometry.KernelHeight);
+
+    /// <summary>The window that computes output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) from input
+    /// rows [<paramref name="inputStart"/>, <paramref name="inputEnd"/>) alone: the rows those outputs reach above and below
+    /// the range become its zero padding (negative where the range holds more than they read).</summary>
+    private ConvGeometry WindowOver(int rowStart, int rowEnd, int inputStart, int inputEnd)
+    {
+        var (firstTap, endTap) = TapRows(rowStart, rowEnd);
+        return Geometry with { Padding = Geometry.Padding with { Top = inputStart - firstTap, Bottom = endTap - inputEnd } };
+    }
+
     /// <summary>
     /// Output rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) of a dense layer, alone, into
     /// <paramref name="band"/> (<paramref name="bandShape"/>: those rows). The layer reads only the input rows they need:
@@ -253,10 +267,9 @@ public sealed class ConvLayer
     {
         if (IsDepthwise)
             throw new InvalidOperationException($"{Name}: output bands are for dense layers, this one is {Kind}");
-        var g = Geometry;
-        int firstTap = rowStart * g.StrideY - g.Padding.Top, endTap = (rowEnd - 1) * g.StrideY - g.Padding.Top + g.KernelHeight;
+        var (firstTap, endTap) = TapRows(rowStart, rowEnd);
         int inputStart = Math.Clamp(firstTap, 0, input.Height), inputEnd = Math.Clamp(endTap, inputStart, input.Height);
-        var window = g with { Padding = g.Padding with { Top = inputStart - firstTap, Bottom = endTap - inputEnd } };
+        var window = WindowOver(rowStart, rowEnd, inputStart, inputEnd);
         var rows = input.RowSpan(inputStart, inputEnd, out var rowsShape);
         var epilogue = new Epilogue { Bias = _bias, Activation = Activation };
         if (SplitsByPixel) Pointwise.RunPixels(_width, rows, rowsShape, _packed, band, bandShape, epilogue, 0, rowsShape.Pixels);
@@ -272,12 +285,10 @@ public sealed class ConvLayer
     public void RunFromBand(ReadOnlySpan<float> band, Nhwc bandShape, int bandStart, int inputHeight, FeatureMap output, int rowStart, int rowEnd)
     {
         if (!IsDepthwise) throw new InvalidOperationException($"{Name}: input bands are for depthwise layers, this one is {Kind}");
-        var g = Geometry;
-        int firstTap = rowStart * g.StrideY - g.Padding.Top;
-        int top = bandStart - firstTap, bottom = (rowEnd - rowStart - 1) * g.StrideY + g.KernelHeight - bandShape.Height - top;
+        var window = WindowOver(rowStart, rowEnd, bandStart, bandStart + bandShape.Height);
+        var (top, bottom) = (window.Padding.Top, window.Padding.Bottom);
         if (top < 0 || bottom < 0 || (top > 0 && bandStart != 0) || (bottom > 0 && bandStart + bandShape.Height != inputHeight))
             throw new ArgumentException($"{Name}: input rows [{bandStart}, {bandStart + bandShape.Height}) of {inputHeight} do not cover output rows [{rowStart}, {rowEnd})");
-        var window = g with { Padding = g.Padding with { Top = top, Bottom = bottom } };
         var rows = output.RowSpan(rowStart, rowEnd, out var rowsShape);
         DepthwiseConv2d.RunRows(_width, band, bandShape, _packed, window, rows, rowsShape,
             new Epilogue { Bias = _bias, Activation = Activation }, 0, rowsShape.Height);
