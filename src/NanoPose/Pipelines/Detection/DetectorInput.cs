@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using NanoPose.Pipelines.TopDown;
 
 namespace NanoPose.Pipelines.Detection;
@@ -18,8 +20,91 @@ internal static class DetectorInput
     }
 
     /// <summary>Bilinear resize with half-pixel centres and edges clamped, as <c>cv2.resize</c> INTER_LINEAR (float
-    /// weights here, OpenCV's 11-bit fixed point there: values may differ by one level).</summary>
+    /// weights here, OpenCV's 11-bit fixed point there: values may differ by one level). With AVX2, each source row is
+    /// first blended across (two gathers per eight output values), then the two rows down, eight values at a time: the
+    /// same float operations in the same order as <see cref="ResizeBilinearPlain"/>, so the same bytes.</summary>
     public static void ResizeBilinear(RgbImage image, bool bgr, int width, int height, Span<byte> resized)
+    {
+        if (!Avx2.IsSupported) { ResizeBilinearPlain(image, bgr, width, height, resized); return; }
+        if (resized.Length < width * height * 3) throw new ArgumentException($"room for {width}×{height} RGB pixels needed", nameof(resized));
+        var (x0, x1, wx) = Axis(image.Width, width);
+        var (y0, y1, wy) = Axis(image.Height, height);
+        // Per output value (3 per pixel): the byte offsets of its two source values within a row, and the weight.
+        int values = 3 * width;
+        var (first, second, weight) = (new int[values], new int[values], new float[values]);
+        for (int x = 0; x < width; x++)
+            for (int c = 0; c < 3; c++)
+            {
+                int source = bgr ? 2 - c : c;
+                (first[3 * x + c], second[3 * x + c], weight[3 * x + c]) = (3 * x0[x] + source, 3 * x1[x] + source, wx[x]);
+            }
+        var (upper, lower) = (new float[values], new float[values]);
+        var pixels = image.Pixels;
+        int upperRow = -1, lowerRow = -1;   // the source rows blended across into upper and lower
+        for (int y = 0; y < height; y++)
+        {
+            // Output rows step through the source rows, so this row's upper one is often the last one's lower.
+            if (y0[y] == lowerRow) (upper, lower, upperRow, lowerRow) = (lower, upper, lowerRow, upperRow);
+            if (y0[y] != upperRow) BlendAcross(pixels[((upperRow = y0[y]) * image.Stride)..], image.Width, first, second, weight, upper);
+            if (y1[y] != lowerRow) BlendAcross(pixels[((lowerRow = y1[y]) * image.Stride)..], image.Width, first, second, weight, lower);
+            BlendDown(upper, lower, wy[y], resized.Slice(y * values, values));
+        }
+    }
+
+    /// <summary>across[i] = row[first[i]] + (row[second[i]] − row[first[i]]) · weight[i]. The gathers read four bytes
+    /// at each offset, so they run only where the row has three bytes to spare past its last pixel (every row of an
+    /// image but, when tightly packed, the last).</summary>
+    private static unsafe void BlendAcross(ReadOnlySpan<byte> row, int sourceWidth, int[] first, int[] second, float[] weight, float[] across)
+    {
+        int i = 0, values = across.Length;
+        if (row.Length >= 3 * sourceWidth + 3)
+        {
+            var lowByte = Vector256.Create(0xFF);
+            fixed (byte* p = row)
+            fixed (int* a = first, b = second)
+            fixed (float* w = weight, h = across)
+                for (; i <= values - 8; i += 8)
+                {
+                    var fa = Avx.ConvertToVector256Single(Avx2.GatherVector256((int*)p, Avx.LoadVector256(a + i), 1) & lowByte);
+                    var fb = Avx.ConvertToVector256Single(Avx2.GatherVector256((int*)p, Avx.LoadVector256(b + i), 1) & lowByte);
+                    Avx.Store(h + i, fa + (fb - fa) * Avx.LoadVector256(w + i));
+                }
+        }
+        for (; i < values; i++)
+            across[i] = row[first[i]] + (row[second[i]] - row[first[i]]) * weight[i];
+    }
+
+    /// <summary>output[i] = round(upper[i] + (lower[i] − upper[i]) · fy) clamped to a byte, 32 values a step.</summary>
+    private static void BlendDown(float[] upper, float[] lower, float fy, Span<byte> output)
+    {
+        int i = 0, values = output.Length;
+        var weight = Vector256.Create(fy);
+        for (; i <= values - 32; i += 32)
+        {
+            var v0 = Level(upper, lower, i, weight);
+            var v1 = Level(upper, lower, i + 8, weight);
+            var v2 = Level(upper, lower, i + 16, weight);
+            var v3 = Level(upper, lower, i + 24, weight);
+            Vector256.Narrow(Vector256.Narrow(v0, v1), Vector256.Narrow(v2, v3)).AsByte().StoreUnsafe(ref output[i]);
+        }
+        for (; i < values; i++)
+        {
+            float value = upper[i] + (lower[i] - upper[i]) * fy;
+            output[i] = (byte)Math.Clamp((int)MathF.Round(value), 0, 255);
+        }
+    }
+
+    /// <summary>Eight values rounded half to even (as MathF.Round) and clamped to [0, 255], as 32-bit integers.</summary>
+    private static Vector256<int> Level(float[] upper, float[] lower, int i, Vector256<float> fy)
+    {
+        var u = Vector256.LoadUnsafe(ref upper[i]);
+        var value = u + (Vector256.LoadUnsafe(ref lower[i]) - u) * fy;
+        var level = Vector256.ConvertToInt32(Vector256.Round(value));
+        return Vector256.Min(Vector256.Max(level, Vector256<int>.Zero), Vector256.Create(255));
+    }
+
+    /// <summary>The plain loops: the definition, and the path without AVX2.</summary>
+    internal static void ResizeBilinearPlain(RgbImage image, bool bgr, int width, int height, Span<byte> resized)
     {
         if (resized.Length < width * height * 3) throw new ArgumentException($"room for {width}×{height} RGB pixels needed", nameof(resized));
         var (x0, x1, wx) = Axis(image.Width, width);
