@@ -19,11 +19,13 @@ internal sealed class DetectionPostProcessing(int anchors)
     public List<PersonBox> People(PicoDetOutputs outputs, int inputWidth, int inputHeight, int imageWidth, int imageHeight,
         PersonDetectorOptions options)
     {
-        int anchor = PicoDetDecoder.Decode(outputs, _boxes, _scores);
+        // Only the NMS's candidates need their boxes decoded, scaled and checked; the other anchors' are never read.
+        int anchor = PicoDetDecoder.Decode(outputs, _boxes, _scores, boxesAbove: Nms.ScoreThreshold);
         // Boxes to image pixels before NMS, as PaddleDetection divides by the scale factor first (G.9).
         float sx = imageWidth / (float)inputWidth, sy = imageHeight / (float)inputHeight;
         for (int i = 0; i < anchor; i++)
         {
+            if (!(_scores[i] > Nms.ScoreThreshold)) continue;
             var box = _boxes.AsSpan(4 * i, 4);
             (box[0], box[1], box[2], box[3]) = (box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy);
             // Paddle's NMS would keep a box with a NaN corner and let it suppress the rest: it is no candidate here.

@@ -56,15 +56,15 @@ public static class PicoDetDecoder
     /// <summary>
     /// Decodes every level of a run of the detector, in the graph's order (level by level, row-major in each): writes the
     /// boxes (x1, y1, x2, y2 in input pixels) and scores of <see cref="PicoDetOutputs.AnchorCount"/> anchors and returns
-    /// that count.
+    /// that count. With <paramref name="boxesAbove"/>, see <see cref="DecodeLevel"/>.
     /// </summary>
-    public static int Decode(PicoDetOutputs outputs, Span<float> boxes, Span<float> scores)
+    public static int Decode(PicoDetOutputs outputs, Span<float> boxes, Span<float> scores, float boxesAbove = float.NegativeInfinity)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         int anchor = 0;
         foreach (var level in outputs.Levels)
             anchor += DecodeLevel(level.ClassLogit.Span, level.AlignmentLogit.Span, level.BoxLogits.Span,
-                level.ClassLogit.Height, level.ClassLogit.Width, level.Stride, boxes[(4 * anchor)..], scores[anchor..]);
+                level.ClassLogit.Height, level.ClassLogit.Width, level.Stride, boxes[(4 * anchor)..], scores[anchor..], boxesAbove);
         return anchor;
     }
 
@@ -73,12 +73,17 @@ public static class PicoDetDecoder
     /// (x1, y1, x2, y2 in input pixels, not clipped) to the first 4·H·W floats of <paramref name="boxes"/> and their
     /// scores to the first H·W of <paramref name="scores"/>, and returns H·W. Allocates nothing. Non-finite logits are
     /// not checked: they come out as NaN or infinite values where the arithmetic puts them.
+    /// <para>
+    /// With <paramref name="boxesAbove"/>, only anchors scoring above it get their box (the others' four floats are
+    /// left as they were): the detector's NMS takes only candidates above its score threshold, and the box's 32
+    /// exponentials are most of the decoding, for anchors nearly all far below it.
+    /// </para>
     /// </summary>
     /// <param name="classLogits">H×W×1: the class logit c.</param>
     /// <param name="alignLogits">H×W×1: the alignment (quality) logit a.</param>
     /// <param name="regression">H×W×32: channel side·8 + bin, sides left, top, right, bottom.</param>
     public static int DecodeLevel(ReadOnlySpan<float> classLogits, ReadOnlySpan<float> alignLogits, ReadOnlySpan<float> regression,
-        int height, int width, int stride, Span<float> boxes, Span<float> scores)
+        int height, int width, int stride, Span<float> boxes, Span<float> scores, float boxesAbove = float.NegativeInfinity)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -98,6 +103,9 @@ public static class PicoDetDecoder
             for (int j = 0; j < width; j++)
             {
                 int a = i * width + j;
+                // No ε under the root: the IR has none (G.12 point 2).
+                scores[a] = MathF.Sqrt(Sigmoid(classLogits[a]) * Sigmoid(alignLogits[a]));
+                if (!(scores[a] > boxesAbove)) continue;
                 float cx = j * s + half;
                 var logits = regression.Slice(a * RegressionChannels, RegressionChannels);
                 var box = boxes.Slice(a * 4, 4);
@@ -105,8 +113,6 @@ public static class PicoDetDecoder
                 box[1] = cy - s * Expectation(logits.Slice(Bins, Bins));
                 box[2] = cx + s * Expectation(logits.Slice(2 * Bins, Bins));
                 box[3] = cy + s * Expectation(logits.Slice(3 * Bins, Bins));
-                // No ε under the root: the IR has none (G.12 point 2).
-                scores[a] = MathF.Sqrt(Sigmoid(classLogits[a]) * Sigmoid(alignLogits[a]));
             }
         }
         return anchors;

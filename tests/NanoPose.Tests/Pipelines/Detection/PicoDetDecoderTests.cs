@@ -94,6 +94,33 @@ public class PicoDetDecoderTests(ITestOutputHelper output)
         Assert.Equal(MathF.Sqrt(0.5f), scores[1], 1e-6f);
     }
 
+    /// <summary>With a box threshold, every score is written as without one, the boxes of anchors scoring above it
+    /// are the same floats, and the others' boxes are left untouched (NaN stays NaN here).</summary>
+    [Fact]
+    public void BoxThresholdDecodesOnlyTheBoxesAboveIt()
+    {
+        const int h = 20, w = 20;
+        var random = new Random(11);
+        var (cls, align, reg) = (new float[h * w], new float[h * w], new float[h * w * PicoDetDecoder.RegressionChannels]);
+        foreach (var array in new[] { cls, align, reg })
+            for (int i = 0; i < array.Length; i++) array[i] = (float)(random.NextDouble() * 12 - 8);
+        var (allBoxes, allScores) = (new float[4 * h * w], new float[h * w]);
+        PicoDetDecoder.DecodeLevel(cls, align, reg, h, w, 16, allBoxes, allScores);
+        const float threshold = 0.1f;
+        var (boxes, scores) = (new float[4 * h * w], new float[h * w]);
+        boxes.AsSpan().Fill(float.NaN);
+        PicoDetDecoder.DecodeLevel(cls, align, reg, h, w, 16, boxes, scores, boxesAbove: threshold);
+        Assert.Equal(allScores, scores);
+        int above = 0;
+        for (int a = 0; a < h * w; a++)
+        {
+            var (box, expected) = (boxes.AsSpan(4 * a, 4).ToArray(), allBoxes.AsSpan(4 * a, 4).ToArray());
+            if (scores[a] > threshold) { above++; Assert.Equal(expected, box); }
+            else Assert.All(box, v => Assert.True(float.IsNaN(v), $"anchor {a} scores {scores[a]}, below the threshold, yet got a box"));
+        }
+        Assert.InRange(above, 1, h * w - 1);   // the case has both kinds of anchor
+    }
+
     [Fact]
     public void RefusesMismatchedSpans()
     {
