@@ -87,6 +87,12 @@ public static class AffineWarp
                             Unsafe.Add(ref bottom, c), Unsafe.Add(ref bottom, c + 3));
                     continue;
                 }
+                if ((uint)(sx + 1) > (uint)image.Width || (uint)(sy + 1) > (uint)image.Height)
+                {
+                    // All four neighbours outside (the padding around a box at the image's edge): the border value.
+                    outRow.Slice(x * 3, 3).Clear();
+                    continue;
+                }
                 for (int c = 0; c < 3; c++)
                     outRow[x * 3 + c] = Blend(w00, w01, w10, w11, Sample(image, pixels, sx, sy, c), Sample(image, pixels, sx + 1, sy, c),
                         Sample(image, pixels, sx, sy + 1, c), Sample(image, pixels, sx + 1, sy + 1, c));
