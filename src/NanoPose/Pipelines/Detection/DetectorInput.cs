@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using NanoPose.Pipelines.TopDown;
@@ -30,33 +31,45 @@ internal static class DetectorInput
         var (x0, x1, wx) = Axis(image.Width, width);
         var (y0, y1, wy) = Axis(image.Height, height);
         // Per output value (3 per pixel): the byte offsets of its two source values within a row, and the weight.
+        // Pooled, like the two blended rows: a detection allocates next to nothing (PipelineSoakTests bounds it).
         int values = 3 * width;
-        var (first, second, weight) = (new int[values], new int[values], new float[values]);
-        for (int x = 0; x < width; x++)
-            for (int c = 0; c < 3; c++)
-            {
-                int source = bgr ? 2 - c : c;
-                (first[3 * x + c], second[3 * x + c], weight[3 * x + c]) = (3 * x0[x] + source, 3 * x1[x] + source, wx[x]);
-            }
-        var (upper, lower) = (new float[values], new float[values]);
-        var pixels = image.Pixels;
-        int upperRow = -1, lowerRow = -1;   // the source rows blended across into upper and lower
-        for (int y = 0; y < height; y++)
+        var (first, second) = (ArrayPool<int>.Shared.Rent(values), ArrayPool<int>.Shared.Rent(values));
+        var (weight, upper, lower) = (ArrayPool<float>.Shared.Rent(values), ArrayPool<float>.Shared.Rent(values), ArrayPool<float>.Shared.Rent(values));
+        try
         {
-            // Output rows step through the source rows, so this row's upper one is often the last one's lower.
-            if (y0[y] == lowerRow) (upper, lower, upperRow, lowerRow) = (lower, upper, lowerRow, upperRow);
-            if (y0[y] != upperRow) BlendAcross(pixels[((upperRow = y0[y]) * image.Stride)..], image.Width, first, second, weight, upper);
-            if (y1[y] != lowerRow) BlendAcross(pixels[((lowerRow = y1[y]) * image.Stride)..], image.Width, first, second, weight, lower);
-            BlendDown(upper, lower, wy[y], resized.Slice(y * values, values));
+            for (int x = 0; x < width; x++)
+                for (int c = 0; c < 3; c++)
+                {
+                    int source = bgr ? 2 - c : c;
+                    (first[3 * x + c], second[3 * x + c], weight[3 * x + c]) = (3 * x0[x] + source, 3 * x1[x] + source, wx[x]);
+                }
+            var pixels = image.Pixels;
+            int upperRow = -1, lowerRow = -1;   // the source rows blended across into upper and lower
+            for (int y = 0; y < height; y++)
+            {
+                // Output rows step through the source rows, so this row's upper one is often the last one's lower.
+                if (y0[y] == lowerRow) (upper, lower, upperRow, lowerRow) = (lower, upper, lowerRow, upperRow);
+                if (y0[y] != upperRow) BlendAcross(pixels[((upperRow = y0[y]) * image.Stride)..], image.Width, values, first, second, weight, upper);
+                if (y1[y] != lowerRow) BlendAcross(pixels[((lowerRow = y1[y]) * image.Stride)..], image.Width, values, first, second, weight, lower);
+                BlendDown(upper, lower, wy[y], resized.Slice(y * values, values));
+            }
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(first);
+            ArrayPool<int>.Shared.Return(second);
+            ArrayPool<float>.Shared.Return(weight);
+            ArrayPool<float>.Shared.Return(upper);
+            ArrayPool<float>.Shared.Return(lower);
         }
     }
 
-    /// <summary>across[i] = row[first[i]] + (row[second[i]] − row[first[i]]) · weight[i]. The gathers read four bytes
-    /// at each offset, so they run only where the row has three bytes to spare past its last pixel (every row of an
-    /// image but, when tightly packed, the last).</summary>
-    private static unsafe void BlendAcross(ReadOnlySpan<byte> row, int sourceWidth, int[] first, int[] second, float[] weight, float[] across)
+    /// <summary>across[i] = row[first[i]] + (row[second[i]] − row[first[i]]) · weight[i] for i &lt; <paramref name="values"/>.
+    /// The gathers read four bytes at each offset, so they run only where the row has three bytes to spare past its
+    /// last pixel (every row of an image but, when tightly packed, the last).</summary>
+    private static unsafe void BlendAcross(ReadOnlySpan<byte> row, int sourceWidth, int values, int[] first, int[] second, float[] weight, float[] across)
     {
-        int i = 0, values = across.Length;
+        int i = 0;
         if (row.Length >= 3 * sourceWidth + 3)
         {
             var lowByte = Vector256.Create(0xFF);
