@@ -58,7 +58,7 @@ public static class PicoDetDecoder
     /// boxes (x1, y1, x2, y2 in input pixels) and scores of <see cref="PicoDetOutputs.AnchorCount"/> anchors and returns
     /// that count. With <paramref name="boxesAbove"/>, see <see cref="DecodeLevel"/>.
     /// </summary>
-    public static int Decode(PicoDetOutputs outputs, Span<float> boxes, Span<float> scores, float boxesAbove = float.NegativeInfinity)
+    public static int Decode(PicoDetOutputs outputs, Span<float> boxes, Span<float> scores, float? boxesAbove = null)
     {
         ArgumentNullException.ThrowIfNull(outputs);
         int anchor = 0;
@@ -74,16 +74,16 @@ public static class PicoDetDecoder
     /// scores to the first H·W of <paramref name="scores"/>, and returns H·W. Allocates nothing. Non-finite logits are
     /// not checked: they come out as NaN or infinite values where the arithmetic puts them.
     /// <para>
-    /// With <paramref name="boxesAbove"/>, only anchors scoring above it get their box (the others' four floats are
-    /// left as they were): the detector's NMS takes only candidates above its score threshold, and the box's 32
-    /// exponentials are most of the decoding, for anchors nearly all far below it.
+    /// With <paramref name="boxesAbove"/>, only anchors scoring above it get their box (the others' four floats, a NaN
+    /// score's included, are left as they were): the detector's NMS takes only candidates above its score threshold,
+    /// and the box's 32 exponentials are most of the decoding, for anchors nearly all far below it.
     /// </para>
     /// </summary>
     /// <param name="classLogits">H×W×1: the class logit c.</param>
     /// <param name="alignLogits">H×W×1: the alignment (quality) logit a.</param>
     /// <param name="regression">H×W×32: channel side·8 + bin, sides left, top, right, bottom.</param>
     public static int DecodeLevel(ReadOnlySpan<float> classLogits, ReadOnlySpan<float> alignLogits, ReadOnlySpan<float> regression,
-        int height, int width, int stride, Span<float> boxes, Span<float> scores, float boxesAbove = float.NegativeInfinity)
+        int height, int width, int stride, Span<float> boxes, Span<float> scores, float? boxesAbove = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
@@ -105,7 +105,7 @@ public static class PicoDetDecoder
                 int a = i * width + j;
                 // No ε under the root: the IR has none (G.12 point 2).
                 scores[a] = MathF.Sqrt(Sigmoid(classLogits[a]) * Sigmoid(alignLogits[a]));
-                if (!(scores[a] > boxesAbove)) continue;
+                if (boxesAbove is float threshold && !(scores[a] > threshold)) continue;
                 float cx = j * s + half;
                 var logits = regression.Slice(a * RegressionChannels, RegressionChannels);
                 var box = boxes.Slice(a * 4, 4);

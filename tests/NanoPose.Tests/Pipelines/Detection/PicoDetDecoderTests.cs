@@ -94,8 +94,9 @@ public class PicoDetDecoderTests(ITestOutputHelper output)
         Assert.Equal(MathF.Sqrt(0.5f), scores[1], 1e-6f);
     }
 
-    /// <summary>With a box threshold, every score is written as without one, the boxes of anchors scoring above it
-    /// are the same floats, and the others' boxes are left untouched (NaN stays NaN here).</summary>
+    /// <summary>Without a box threshold every anchor gets its box, a NaN score's too; with one, every score is written
+    /// as without it, the boxes of anchors scoring above it are the same floats, and the others' boxes are left
+    /// untouched (NaN stays NaN here).</summary>
     [Fact]
     public void BoxThresholdDecodesOnlyTheBoxesAboveIt()
     {
@@ -104,13 +105,16 @@ public class PicoDetDecoderTests(ITestOutputHelper output)
         var (cls, align, reg) = (new float[h * w], new float[h * w], new float[h * w * PicoDetDecoder.RegressionChannels]);
         foreach (var array in new[] { cls, align, reg })
             for (int i = 0; i < array.Length; i++) array[i] = (float)(random.NextDouble() * 12 - 8);
+        cls[5] = float.NaN;   // a NaN score: every box without a threshold, no box with one
         var (allBoxes, allScores) = (new float[4 * h * w], new float[h * w]);
+        allBoxes.AsSpan().Fill(float.NaN);
         PicoDetDecoder.DecodeLevel(cls, align, reg, h, w, 16, allBoxes, allScores);
+        Assert.All(allBoxes, v => Assert.True(float.IsFinite(v), "without a threshold, every anchor gets its box"));
         const float threshold = 0.1f;
         var (boxes, scores) = (new float[4 * h * w], new float[h * w]);
         boxes.AsSpan().Fill(float.NaN);
         PicoDetDecoder.DecodeLevel(cls, align, reg, h, w, 16, boxes, scores, boxesAbove: threshold);
-        Assert.Equal(allScores, scores);
+        Assert.Equal(allScores, scores);   // float.Equals: NaN equals NaN
         int above = 0;
         for (int a = 0; a < h * w; a++)
         {
