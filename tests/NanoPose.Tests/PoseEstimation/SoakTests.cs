@@ -14,8 +14,9 @@ public sealed class SoakCollection;
 /// The engine alone, at a small scale (the product soak, the built-in pipeline and a bottom-up model on the coco-mini
 /// photos, is NanoPose.Cli.Tests' PipelineSoakTests): 10,000 inferences in a row on one estimator (a small seeded top-down Lite-HRNet, one box per image, a different
 /// box and red-blue order each time), reporting managed memory (after a full collection), bytes allocated, working set
-/// and VmRSS at the start, after warm-up, in the middle and at the end: after warm-up neither the managed heap nor the
-/// process may grow beyond a small bound, and an inference allocates only its result. Warm-up lasts until the JIT has
+/// and VmRSS at the start, after warm-up and every 1,000 inferences after it: after warm-up neither the managed heap nor
+/// the process may grow beyond a small bound, the last three snapshots may hold no more than the first three (medians),
+/// and an inference allocates only its result. Warm-up lasts until the JIT has
 /// compiled nothing for a second (<see cref="JitQuietWarmUp"/>), so the 10,000 measured inferences see the engine's
 /// memory, not the JIT's.
 /// </summary>
